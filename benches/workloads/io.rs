@@ -1,0 +1,5 @@
+use super::Workload;
+
+pub fn workloads() -> Vec<Workload> {
+    Vec::new()
+}

@@ -1,0 +1,1 @@
+//! `#[corio::main]` and `#[corio::test]`.

@@ -1,0 +1,2 @@
+//! corio: Python's asyncio model on a work-stealing, multi-threaded runtime.
+#![warn(missing_docs)]

@@ -1,0 +1,1 @@
+//! Servers and clients built on corio.
