@@ -1,1 +1,21 @@
-//! Servers and clients built on corio.
+//! Servers and clients built on corio, and the pieces they share with their tokio
+//! twins in `benches/examples/`.
+//!
+//! - [`resp`]: the Redis protocol (RESP2) parser and encoder.
+//! - [`redis_store`]: mini-redis's commands and sharded key space.
+//!
+//! Neither touches a runtime, so the corio servers in `src/bin/` and the tokio
+//! servers they are compared with run exactly the same protocol code.
+#![warn(missing_docs)]
+
+pub mod redis_store;
+pub mod resp;
+
+/// The address a server should listen on: the first command-line argument, else
+/// the `ADDR` environment variable, else `default`.
+pub fn listen_addr(default: &str) -> String {
+    std::env::args()
+        .nth(1)
+        .or_else(|| std::env::var("ADDR").ok())
+        .unwrap_or_else(|| default.to_string())
+}
