@@ -1,0 +1,461 @@
+//! `TaskGroup`: structured concurrency, asyncio's `async with TaskGroup()`.
+//!
+//! Children are real tasks on the runtime (they run in parallel). Each runs
+//! inside a small wrapper that owns the group's cancellation protocol, so the
+//! protocol works even when nobody is awaiting `join()` yet:
+//!
+//! - A child finishing with `Err`, or panicking (the wrapper catches the panic
+//!   at the poll that raised it), takes a sequence number, marks the group
+//!   cancelled and wakes every sibling.
+//! - A woken sibling's wrapper sees the mark before it polls its future again,
+//!   drops the future (its `Drop` runs, as `CancelledError` would unwind an
+//!   asyncio task) and ends as *cancelled*, which is not an error.
+//! - Every wrapper stores its task's waker under the group's lock before it
+//!   re-checks the mark, and the canceller sets the mark before it takes the
+//!   wakers under that same lock, so either the canceller sees the waker or the
+//!   wrapper sees the mark: no sibling sleeps through a cancellation.
+//! - `join()` awaits every child in spawn order and collects every error and
+//!   panic, sorted in the order they happened. Dropping the group (or the
+//!   `join()` future) cancels and aborts whatever still runs: no orphans.
+
+use std::any::Any;
+use std::fmt;
+use std::future::{poll_fn, Future};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Poll, Waker};
+
+use parking_lot::Mutex;
+
+use crate::task::{Id, JoinHandle};
+
+/// A set of tasks that succeed together or fail together (asyncio's
+/// `TaskGroup`).
+///
+/// Spawn children returning `Result<T, E>` with [`spawn`](Self::spawn); the
+/// first child to return `Err` or panic cancels all its siblings at once, even
+/// before [`join`](Self::join) is awaited. `join()` waits for every child and
+/// resolves to all the `Ok` values in spawn order, or to a
+/// [`TaskGroupError`] carrying every error and panic (asyncio's
+/// ExceptionGroup). Dropping the group without joining it cancels every child
+/// still running.
+///
+/// ```
+/// # corio::run(async {
+/// use corio::task::TaskGroup;
+///
+/// let mut group = TaskGroup::new();
+/// for i in 0..3u64 {
+///     group.spawn(async move { Ok::<_, String>(i * 2) });
+/// }
+/// assert_eq!(group.join().await.unwrap(), [0, 2, 4]);
+///
+/// let mut group = TaskGroup::new();
+/// group.spawn(async { Err::<(), _>("boom") });
+/// group.spawn(std::future::pending()); // cancelled by the failure
+/// let error = group.join().await.unwrap_err();
+/// assert_eq!(error.errors().collect::<Vec<_>>(), [&"boom"]);
+/// # });
+/// ```
+pub struct TaskGroup<T, E> {
+    shared: Arc<Shared>,
+    children: Vec<JoinHandle<ChildOutcome<T, E>>>,
+}
+
+/// What the children and the group share.
+struct Shared {
+    /// Set once, when the group starts cancelling its children.
+    cancelled: AtomicBool,
+    /// Hands out the order in which children failed.
+    next_failure: AtomicUsize,
+    /// `wakers[i]`: the waker child `i` last parked with.
+    wakers: Mutex<Vec<Option<Waker>>>,
+}
+
+impl Shared {
+    fn is_cancelled(&self) -> bool {
+        // SeqCst, paired with the lock in `cancel`/`park`; see the module
+        // header for why no wake-up is lost.
+        self.cancelled.load(Ordering::SeqCst)
+    }
+
+    /// Marks the group cancelled and wakes every child so it notices.
+    fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+        let wakers: Vec<Waker> = self.wakers.lock().iter_mut().filter_map(Option::take).collect();
+        for waker in wakers {
+            waker.wake();
+        }
+    }
+
+    /// Records that child `index` waits with `waker`.
+    fn park(&self, index: usize, waker: &Waker) {
+        let mut wakers = self.wakers.lock();
+        match &mut wakers[index] {
+            Some(old) if old.will_wake(waker) => {}
+            slot => *slot = Some(waker.clone()),
+        }
+    }
+
+    /// A child failed: number the failure and cancel the rest.
+    fn fail(&self) -> usize {
+        // Relaxed: the counter only orders failures for reporting; nothing
+        // else is published through it.
+        let order = self.next_failure.fetch_add(1, Ordering::Relaxed);
+        self.cancel();
+        order
+    }
+}
+
+/// How one child ended, as its task reports it to `join()`.
+enum ChildOutcome<T, E> {
+    Ok(T),
+    /// The child returned `Err`; the number orders failures in time.
+    Failed(usize, E),
+    /// The child panicked.
+    Panicked(usize, Box<dyn Any + Send + 'static>),
+    /// The group cancelled the child before it finished.
+    Cancelled,
+}
+
+impl<T, E> TaskGroup<T, E> {
+    /// An empty group.
+    pub fn new() -> Self {
+        TaskGroup {
+            shared: Arc::new(Shared {
+                cancelled: AtomicBool::new(false),
+                next_failure: AtomicUsize::new(0),
+                wakers: Mutex::new(Vec::new()),
+            }),
+            children: Vec::new(),
+        }
+    }
+
+    /// Spawns `future` as a task of this group on the current runtime and
+    /// returns its task id.
+    ///
+    /// If the group is already cancelled (a child failed, or
+    /// [`cancel`](Self::cancel) was called), the task ends at once as
+    /// cancelled without polling `future`.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside a corio runtime, like [`crate::spawn`].
+    pub fn spawn<F>(&mut self, future: F) -> Id
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        let index = {
+            let mut wakers = self.shared.wakers.lock();
+            wakers.push(None);
+            wakers.len() - 1
+        };
+        let shared = self.shared.clone();
+        let handle = crate::spawn(run_child(shared, index, future));
+        let id = handle.id();
+        self.children.push(handle);
+        id
+    }
+
+    /// How many children were spawned.
+    pub fn len(&self) -> usize {
+        self.children.len()
+    }
+
+    /// Whether no child was spawned.
+    pub fn is_empty(&self) -> bool {
+        self.children.is_empty()
+    }
+
+    /// Whether the group is cancelling its children: a child failed or
+    /// [`cancel`](Self::cancel) was called. The code that spawns children can
+    /// check this to stop early (asyncio interrupts the `async with` body).
+    pub fn is_cancelled(&self) -> bool {
+        self.shared.is_cancelled()
+    }
+
+    /// Cancels every child that has not finished; children spawned later are
+    /// cancelled at once. `join()` then reports the cancelled children in
+    /// [`TaskGroupError::cancelled`].
+    pub fn cancel(&self) {
+        self.shared.cancel();
+    }
+
+    /// Waits for every child. Resolves to the `Ok` values in spawn order if
+    /// every child succeeded, else to a [`TaskGroupError`] with every error
+    /// and panic in the order they happened.
+    ///
+    /// Children cancelled by the group are not errors; they are counted in
+    /// [`TaskGroupError::cancelled`]. Dropping this future cancels the
+    /// children still running.
+    pub async fn join(mut self) -> Result<Vec<T>, TaskGroupError<E>> {
+        let mut values = Vec::with_capacity(self.children.len());
+        let mut failures = Vec::new();
+        let mut cancelled = 0;
+        for handle in self.children.iter_mut() {
+            match handle.await {
+                Ok(ChildOutcome::Ok(value)) => values.push(value),
+                Ok(ChildOutcome::Failed(order, error)) => {
+                    failures.push((order, TaskFailure::Error(error)))
+                }
+                Ok(ChildOutcome::Panicked(order, payload)) => {
+                    failures.push((order, TaskFailure::panic(payload)))
+                }
+                Ok(ChildOutcome::Cancelled) => cancelled += 1,
+                // The wrapper catches the child's panics; one escaping it
+                // came from dropping the child's future. Still a failure.
+                Err(error) if error.is_panic() => {
+                    self.shared.cancel();
+                    failures.push((usize::MAX, TaskFailure::panic(error.into_panic())));
+                }
+                // Aborted from outside the group, e.g. by runtime shutdown.
+                Err(_) => cancelled += 1,
+            }
+        }
+        // Every child finished: nothing left for `Drop` to cancel.
+        self.children.clear();
+        if failures.is_empty() && cancelled == 0 {
+            return Ok(values);
+        }
+        failures.sort_by_key(|(order, _)| *order);
+        Err(TaskGroupError {
+            failures: failures.into_iter().map(|(_, failure)| failure).collect(),
+            cancelled,
+        })
+    }
+}
+
+/// The task of one child: runs `future` unless the group is cancelled first.
+async fn run_child<F, T, E>(shared: Arc<Shared>, index: usize, future: F) -> ChildOutcome<T, E>
+where
+    F: Future<Output = Result<T, E>>,
+{
+    let mut future = std::pin::pin!(future);
+    let result = poll_fn(|cx| {
+        if shared.is_cancelled() {
+            return Poll::Ready(None);
+        }
+        match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(Poll::Ready(result)) => Poll::Ready(Some(Ok(result))),
+            Err(payload) => Poll::Ready(Some(Err(payload))),
+            Ok(Poll::Pending) => {
+                shared.park(index, cx.waker());
+                if shared.is_cancelled() {
+                    Poll::Ready(None)
+                } else {
+                    Poll::Pending
+                }
+            }
+        }
+    })
+    .await;
+    match result {
+        Some(Ok(Ok(value))) => ChildOutcome::Ok(value),
+        Some(Ok(Err(error))) => ChildOutcome::Failed(shared.fail(), error),
+        Some(Err(payload)) => ChildOutcome::Panicked(shared.fail(), payload),
+        // Returning drops `future` here, inside the child's own task.
+        None => ChildOutcome::Cancelled,
+    }
+}
+
+impl<T, E> Default for TaskGroup<T, E> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T, E> Drop for TaskGroup<T, E> {
+    fn drop(&mut self) {
+        if self.children.is_empty() {
+            return;
+        }
+        // The wrappers drop their futures when next polled; `abort` also
+        // covers a child the runtime has not polled at all yet.
+        self.shared.cancel();
+        for handle in &self.children {
+            handle.abort();
+        }
+    }
+}
+
+impl<T, E> fmt::Debug for TaskGroup<T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskGroup")
+            .field("children", &self.children.len())
+            .field("cancelled", &self.is_cancelled())
+            .finish()
+    }
+}
+
+/// Why one child of a [`TaskGroup`] failed.
+pub enum TaskFailure<E> {
+    /// The child returned `Err`.
+    Error(E),
+    /// The child panicked; the payload is kept for [`TaskFailure::into_panic`]
+    /// (behind a lock only so that the failure is `Sync` when `E` is).
+    Panic(Mutex<Box<dyn Any + Send + 'static>>),
+}
+
+impl<E> TaskFailure<E> {
+    fn panic(payload: Box<dyn Any + Send + 'static>) -> Self {
+        TaskFailure::Panic(Mutex::new(payload))
+    }
+
+    /// Whether the child panicked.
+    pub fn is_panic(&self) -> bool {
+        matches!(self, TaskFailure::Panic(_))
+    }
+
+    /// The error the child returned, if it returned one.
+    pub fn error(&self) -> Option<&E> {
+        match self {
+            TaskFailure::Error(error) => Some(error),
+            TaskFailure::Panic(_) => None,
+        }
+    }
+
+    /// The error the child returned, if it returned one.
+    pub fn into_error(self) -> Option<E> {
+        match self {
+            TaskFailure::Error(error) => Some(error),
+            TaskFailure::Panic(_) => None,
+        }
+    }
+
+    /// The panic payload, if the child panicked (for
+    /// `std::panic::resume_unwind`).
+    pub fn into_panic(self) -> Option<Box<dyn Any + Send + 'static>> {
+        match self {
+            TaskFailure::Error(_) => None,
+            TaskFailure::Panic(payload) => Some(payload.into_inner()),
+        }
+    }
+
+    /// The panic message, when the payload is a string.
+    fn panic_message(&self) -> Option<String> {
+        let TaskFailure::Panic(payload) = self else {
+            return None;
+        };
+        let payload = payload.lock();
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+    }
+}
+
+impl<E: fmt::Debug> fmt::Debug for TaskFailure<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TaskFailure::Error(error) => f.debug_tuple("Error").field(error).finish(),
+            TaskFailure::Panic(_) => match self.panic_message() {
+                Some(message) => f.debug_tuple("Panic").field(&message).finish(),
+                None => f.write_str("Panic(..)"),
+            },
+        }
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for TaskFailure<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TaskFailure::Error(error) => error.fmt(f),
+            TaskFailure::Panic(_) => match self.panic_message() {
+                Some(message) => write!(f, "task panicked: {message}"),
+                None => f.write_str("task panicked"),
+            },
+        }
+    }
+}
+
+/// Every failure of a [`TaskGroup`]: asyncio's ExceptionGroup.
+///
+/// The failures come in the order they happened, so
+/// [`first`](Self::first) is the one that cancelled the group.
+pub struct TaskGroupError<E> {
+    failures: Vec<TaskFailure<E>>,
+    cancelled: usize,
+}
+
+impl<E> TaskGroupError<E> {
+    /// Every failure, in the order they happened.
+    pub fn failures(&self) -> &[TaskFailure<E>] {
+        &self.failures
+    }
+
+    /// Every failure, in the order they happened.
+    pub fn into_failures(self) -> Vec<TaskFailure<E>> {
+        self.failures
+    }
+
+    /// The failure that started the cancellation, if any (a group cancelled
+    /// with [`TaskGroup::cancel`] or from outside may have none).
+    pub fn first(&self) -> Option<&TaskFailure<E>> {
+        self.failures.first()
+    }
+
+    /// The errors children returned, in the order they happened (panics
+    /// left out).
+    pub fn errors(&self) -> impl Iterator<Item = &E> + '_ {
+        self.failures.iter().filter_map(TaskFailure::error)
+    }
+
+    /// The errors children returned, in the order they happened (panics
+    /// dropped).
+    pub fn into_errors(self) -> Vec<E> {
+        self.failures
+            .into_iter()
+            .filter_map(TaskFailure::into_error)
+            .collect()
+    }
+
+    /// How many children panicked.
+    pub fn panics(&self) -> usize {
+        self.failures.iter().filter(|f| f.is_panic()).count()
+    }
+
+    /// How many children were cancelled before they finished (by the group
+    /// after a failure, by [`TaskGroup::cancel`], or from outside).
+    pub fn cancelled(&self) -> usize {
+        self.cancelled
+    }
+
+    /// How many children failed (errors plus panics).
+    pub fn len(&self) -> usize {
+        self.failures.len()
+    }
+
+    /// Whether no child failed (the group was only cancelled).
+    pub fn is_empty(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+impl<E: fmt::Debug> fmt::Debug for TaskGroupError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskGroupError")
+            .field("failures", &self.failures)
+            .field("cancelled", &self.cancelled)
+            .finish()
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for TaskGroupError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.failures.len() {
+            0 => write!(f, "task group cancelled ({} tasks)", self.cancelled),
+            n => {
+                write!(f, "{n} task(s) of the group failed")?;
+                for (i, failure) in self.failures.iter().enumerate() {
+                    write!(f, "{}{failure}", if i == 0 { ": " } else { "; " })?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl<E: fmt::Debug + fmt::Display> std::error::Error for TaskGroupError<E> {}
