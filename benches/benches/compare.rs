@@ -1,3 +1,299 @@
+//! `compare`: corio, tokio and smol (async-executor) side by side.
+//!
+//! ```text
+//! cargo bench -p corio-benches --bench compare
+//! cargo bench -p corio-benches --bench compare -- --filter spawn --runs 31 --workers 2
+//! ```
+//!
+//! Every workload runs on all three runtimes, interleaved run by run, after
+//! one warm-up run each. The order changes each run, cycling through all six,
+//! so no runtime always goes first or always runs right after another's
+//! burst; a 1 ms pause before each run lets the previous runtime's workers
+//! park. The table shows each
+//! runtime's median and the ratios corio/tokio and corio/smol (below 1.00:
+//! corio is faster). The table goes to stdout, progress to stderr.
+//!
+//! Options, as arguments after `--` or as environment variables:
+//! - `--filter NAME` / `COMPARE_FILTER`: only workloads whose name contains
+//!   NAME (repeatable; a bare argument is a filter too).
+//! - `--runs N` / `COMPARE_RUNS`: measured runs per runtime, at least
+//!   (default 21).
+//! - `--min-time SECS` / `COMPARE_MIN_TIME`: keep adding runs (in cycles of
+//!   6, up to 20 × N) until a workload has been measured this long in all
+//!   (default 3). Short workloads get more runs, which a shared, noisy
+//!   machine needs; long ones stop at N.
+//! - `--workers N` / `COMPARE_WORKERS`: worker threads of each runtime
+//!   (default 2).
+//! - `--warmup N` / `COMPARE_WARMUP`: unmeasured runs first (default 1).
+
+#[path = "../workloads/mod.rs"]
+mod workloads;
+
+use std::process::exit;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use workloads::{Peers, RunFn, Workload};
+
+/// Fewer runs than this and the median of a noisy machine means little.
+const MIN_RUNS: usize = 15;
+
+struct Options {
+    filters: Vec<String>,
+    runs: usize,
+    workers: usize,
+    warmup: usize,
+    min_time: Duration,
+}
+
+impl Options {
+    fn parse() -> Options {
+        let env_num = |name: &str, default: usize| -> usize {
+            match std::env::var(name) {
+                Ok(v) => v
+                    .parse()
+                    .unwrap_or_else(|_| usage(&format!("{name}={v}: not a number"))),
+                Err(_) => default,
+            }
+        };
+        let mut o = Options {
+            filters: std::env::var("COMPARE_FILTER").into_iter().collect(),
+            runs: env_num("COMPARE_RUNS", 21),
+            workers: env_num("COMPARE_WORKERS", 2),
+            warmup: env_num("COMPARE_WARMUP", 1),
+            min_time: Duration::from_secs(env_num("COMPARE_MIN_TIME", 3) as u64),
+        };
+        let mut args = std::env::args().skip(1);
+        while let Some(arg) = args.next() {
+            let mut value = |what: &str| -> String {
+                args.next()
+                    .unwrap_or_else(|| usage(&format!("{arg} needs {what}")))
+            };
+            match arg.as_str() {
+                // `cargo bench` passes `--bench` to every bench target.
+                "--bench" => {}
+                "--filter" => o.filters.push(value("a name")),
+                "--runs" => o.runs = number(&arg, &value("a number")),
+                "--workers" => o.workers = number(&arg, &value("a number")),
+                "--warmup" => o.warmup = number(&arg, &value("a number")),
+                "--min-time" => {
+                    o.min_time = Duration::from_secs(number(&arg, &value("seconds")) as u64)
+                }
+                "-h" | "--help" => usage(""),
+                s if s.starts_with('-') => usage(&format!("unknown option {s}")),
+                s => o.filters.push(s.to_string()),
+            }
+        }
+        if o.runs == 0 || o.workers == 0 {
+            usage("--runs and --workers must be at least 1");
+        }
+        o
+    }
+
+    fn selects(&self, w: &Workload) -> bool {
+        self.filters.is_empty() || self.filters.iter().any(|f| w.name.contains(f.as_str()))
+    }
+}
+
+fn number(option: &str, v: &str) -> usize {
+    v.parse()
+        .unwrap_or_else(|_| usage(&format!("{option} {v}: not a number")))
+}
+
+fn usage(problem: &str) -> ! {
+    if !problem.is_empty() {
+        eprintln!("compare: {problem}");
+    }
+    eprintln!(
+        "usage: cargo bench -p corio-benches --bench compare -- \
+         [--filter NAME]... [--runs N] [--min-time SECS] [--workers N] [--warmup N]"
+    );
+    exit(if problem.is_empty() { 0 } else { 2 })
+}
+
+/// The medians of one workload, `None` where a runtime has no implementation.
+struct Row {
+    name: &'static str,
+    medians: [Option<Duration>; 3],
+    runs: usize,
+}
+
+const RUNTIMES: [&str; 3] = ["corio", "tokio", "smol"];
+
+/// Every order of the three runtimes; run `r` uses `ORDERS[r % 6]`.
+const ORDERS: [[usize; 3]; 6] = [
+    [0, 1, 2],
+    [1, 2, 0],
+    [2, 0, 1],
+    [0, 2, 1],
+    [2, 1, 0],
+    [1, 0, 2],
+];
+
+/// Pause before each run: longer than a worker's spin before it parks.
+const GAP: Duration = Duration::from_millis(1);
+
+/// Runs `w` interleaved on the three runtimes and returns its medians.
+fn measure(w: &Workload, peers: &Peers, o: &Options) -> Row {
+    let fns: [Option<RunFn>; 3] = [Some(w.corio), w.tokio, w.smol];
+    for _ in 0..o.warmup {
+        for f in fns.iter().flatten() {
+            f(peers);
+        }
+    }
+    let mut samples: [Vec<Duration>; 3] = Default::default();
+    let mut measured = Duration::ZERO;
+    let mut run = 0;
+    let max_runs = o.runs * 20;
+    // Whole cycles of the 6 orders past the minimum, so that each runtime
+    // goes first, second and third, and after each other one, equally often.
+    while run < o.runs || (measured < o.min_time && run < max_runs) || run % ORDERS.len() != 0 {
+        for i in ORDERS[run % ORDERS.len()] {
+            if let Some(f) = fns[i] {
+                // Let the previous runtime's workers finish spinning and park,
+                // so every run starts from the same idle machine.
+                std::thread::sleep(GAP);
+                let d = f(peers);
+                measured += d;
+                samples[i].push(d);
+            }
+        }
+        run += 1;
+    }
+    let mut medians = [None; 3];
+    for i in 0..3 {
+        let s = &mut samples[i];
+        if s.is_empty() {
+            continue;
+        }
+        s.sort();
+        let m = median(s);
+        medians[i] = Some(m);
+        eprintln!(
+            "  {:<6} {} runs: median {:>10}  min {:>10}  max {:>10}",
+            RUNTIMES[i],
+            s.len(),
+            fmt_duration(m),
+            fmt_duration(s[0]),
+            fmt_duration(s[s.len() - 1]),
+        );
+    }
+    Row {
+        name: w.name,
+        medians,
+        runs: run,
+    }
+}
+
+/// Median of a sorted, non-empty slice.
+fn median(sorted: &[Duration]) -> Duration {
+    let n = sorted.len();
+    if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+    }
+}
+
+/// `812.3 µs`, `12.34 ms`, `1.234 s`.
+fn fmt_duration(d: Duration) -> String {
+    let us = d.as_secs_f64() * 1e6;
+    if us < 1_000.0 {
+        format!("{us:.1} µs")
+    } else if us < 1_000_000.0 {
+        format!("{:.2} ms", us / 1e3)
+    } else {
+        format!("{:.3} s", us / 1e6)
+    }
+}
+
+fn fmt_ratio(a: Option<Duration>, b: Option<Duration>) -> String {
+    match (a, b) {
+        (Some(a), Some(b)) if !b.is_zero() => format!("{:.2}", a.as_secs_f64() / b.as_secs_f64()),
+        _ => "—".to_string(),
+    }
+}
+
+/// `YYYY-MM-DD HH:MM UTC` without a date crate (days-from-civil, inverted).
+fn utc_now() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        rem / 3_600,
+        rem % 3_600 / 60
+    )
+}
+
+/// The CPU model from /proc/cpuinfo, if there is one.
+fn cpu_model() -> Option<String> {
+    let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    info.lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, m)| m.trim().to_string())
+}
+
 fn main() {
-    println!("compare: no workloads yet");
+    let o = Options::parse();
+    let selected: Vec<Workload> = workloads::all()
+        .into_iter()
+        .filter(|w| o.selects(w))
+        .collect();
+    if selected.is_empty() {
+        usage("no workload matches the filter");
+    }
+    if o.runs < MIN_RUNS {
+        eprintln!(
+            "compare: only {} runs (fewer than {MIN_RUNS}): a quick look, not a result",
+            o.runs
+        );
+    }
+
+    let peers = Peers::new(o.workers);
+    let started = Instant::now();
+    let mut rows = Vec::new();
+    for w in &selected {
+        eprintln!("{}", w.name);
+        rows.push(measure(w, &peers, &o));
+    }
+    drop(peers);
+
+    let nproc = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!(
+        "{} — nproc {nproc} — {} workers each — median of {}–{} interleaved runs each{}",
+        utc_now(),
+        o.workers,
+        rows.iter().map(|r| r.runs).min().unwrap_or(0),
+        rows.iter().map(|r| r.runs).max().unwrap_or(0),
+        cpu_model().map_or(String::new(), |m| format!(" — {m}")),
+    );
+    println!();
+    println!("| workload | corio | tokio | smol | corio/tokio | corio/smol |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for r in &rows {
+        let cell = |d: Option<Duration>| d.map_or("—".to_string(), fmt_duration);
+        let [corio, tokio, smol] = r.medians;
+        println!(
+            "| {} | {} | {} | {} | {} | {} |",
+            r.name,
+            cell(corio),
+            cell(tokio),
+            cell(smol),
+            fmt_ratio(corio, tokio),
+            fmt_ratio(corio, smol),
+        );
+    }
+    eprintln!("compare: done in {:.1} s", started.elapsed().as_secs_f64());
 }

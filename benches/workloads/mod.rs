@@ -72,7 +72,11 @@ impl SmolRuntime {
                     .expect("spawn smol thread")
             })
             .collect();
-        SmolRuntime { ex, stop: Some(tx), threads }
+        SmolRuntime {
+            ex,
+            stop: Some(tx),
+            threads,
+        }
     }
 
     /// Runs `fut` on the executor and blocks the caller until it finishes.
