@@ -1,2 +1,69 @@
-//! corio's shared I/O driver thread, timing wheel and network types; runtime-agnostic.
+//! corio's I/O driver thread, timing wheel and network types.
+//!
+//! This crate is runtime-agnostic: it talks to executors only through
+//! `Waker`s, so its futures run under corio, under any other executor, or
+//! under a bare `block_on`. The `corio` facade re-exports its three public
+//! modules as `corio::net`, `corio::io` and `corio::time`.
+//!
+//! - [`net`]: `TcpListener`, `TcpStream`, `UdpSocket`, `UnixListener`,
+//!   `UnixStream`, and `Async<T>` for any other descriptor.
+//! - [`io`]: the futures-io traits and the extension methods (`read`,
+//!   `write_all`, ...) that go with them.
+//! - [`time`]: `sleep`, `sleep_until`, `interval`, `wait_for`.
+//!
+//! All of them are served by one process-wide thread, "corio-io", started on
+//! first use: it waits on a `polling::Poller` with the next timer deadline as
+//! its timeout and turns readiness and expired timers into batches of wakes.
+//! The files follow that path: `driver.rs` (the thread), `source.rs` (a
+//! registered descriptor and its readiness ticks), `wheel.rs` (the timing
+//! wheel), then `time/`, `net/` and `io.rs` on top.
+//!
+//! ```
+//! use std::time::Duration;
+//! use corio_io::io::{AsyncReadExt, AsyncWriteExt};
+//! use corio_io::net::{TcpListener, TcpStream};
+//! use corio_io::time::wait_for;
+//!
+//! futures_lite::future::block_on(async {
+//!     let listener = TcpListener::bind("127.0.0.1:0").await?;
+//!     let mut client = TcpStream::connect(listener.local_addr()?).await?;
+//!     let (mut server, _) = listener.accept().await?;
+//!     client.write_all(b"hello").await?;
+//!     let mut buf = [0u8; 5];
+//!     wait_for(server.read_exact(&mut buf), Duration::from_secs(5)).await??;
+//!     assert_eq!(&buf, b"hello");
+//!     std::io::Result::Ok(())
+//! })
+//! .unwrap();
+//! ```
 #![warn(missing_docs)]
+
+mod driver;
+pub mod io;
+pub mod net;
+mod source;
+pub mod time;
+mod wheel;
+
+/// A snapshot of the driver's bookkeeping, for tests and metrics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DriverMetrics {
+    /// Timer entries armed in the wheel.
+    pub timer_entries: usize,
+    /// Descriptors registered with the poller.
+    pub registered_sources: usize,
+}
+
+/// Reads the driver's bookkeeping (starting the driver if needed).
+///
+/// ```
+/// let m = corio_io::driver_metrics();
+/// assert_eq!(m.timer_entries, corio_io::time::timer_entries());
+/// ```
+pub fn driver_metrics() -> DriverMetrics {
+    let d = driver::Driver::get();
+    DriverMetrics {
+        timer_entries: d.timer_count(),
+        registered_sources: d.source_count(),
+    }
+}
