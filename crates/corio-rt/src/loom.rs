@@ -1,0 +1,185 @@
+//! The one door through which corio-rt reaches atomics, cells, locks and the
+//! run queues, so that `--cfg loom` can swap every one of them for loom's
+//! model-checked versions.
+//!
+//! Under `cfg(loom)`:
+//! - atomics, `UnsafeCell`, `Mutex`, `Condvar` and `Arc` come from loom;
+//! - `crossbeam_deque`'s `Injector`, `Worker` and `Stealer` are invisible to
+//!   loom, so they are replaced by [`queue`] types with the same method names
+//!   built on a loom `Mutex<VecDeque>`. The scheduler's protocol around the
+//!   queues (push, then check idle state; decrement idle state, then re-check
+//!   the queues) is what the loom models exercise.
+//!
+//! Nothing outside this module names `std::sync::atomic`, `parking_lot` or
+//! `crossbeam_deque` directly.
+
+#[cfg(not(loom))]
+mod imp {
+    pub(crate) use parking_lot::{Condvar, Mutex, MutexGuard};
+    pub(crate) use std::sync::atomic::{
+        fence, AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering,
+    };
+
+    /// `UnsafeCell` with loom's closure-based API, so the same code compiles
+    /// in both worlds. Inlines to a plain pointer access here.
+    #[derive(Debug)]
+    pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+    impl<T> UnsafeCell<T> {
+        pub(crate) const fn new(v: T) -> Self {
+            UnsafeCell(std::cell::UnsafeCell::new(v))
+        }
+        #[inline(always)]
+        pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+            f(self.0.get())
+        }
+        #[inline(always)]
+        pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+            f(self.0.get())
+        }
+    }
+
+    /// Waits on `cv` with the guard `g`; parking_lot's signature.
+    pub(crate) fn condvar_wait<T>(cv: &Condvar, g: &mut MutexGuard<'_, T>) {
+        cv.wait(g);
+    }
+
+    pub(crate) mod queue {
+        pub(crate) use crossbeam_deque::{Injector, Steal, Stealer, Worker};
+    }
+}
+
+#[cfg(loom)]
+mod imp {
+    pub(crate) use loom::cell::UnsafeCell;
+    pub(crate) use loom::sync::atomic::{
+        fence, AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering,
+    };
+    pub(crate) use loom::sync::Condvar;
+
+    /// loom's `Mutex` with parking_lot's infallible `lock()`.
+    #[derive(Debug)]
+    pub(crate) struct Mutex<T>(loom::sync::Mutex<T>);
+    pub(crate) type MutexGuard<'a, T> = loom::sync::MutexGuard<'a, T>;
+
+    impl<T> Mutex<T> {
+        pub(crate) fn new(v: T) -> Self {
+            Mutex(loom::sync::Mutex::new(v))
+        }
+        pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
+            self.0.lock().unwrap()
+        }
+    }
+
+    /// Waits on `cv`, re-locking into the same guard slot.
+    pub(crate) fn condvar_wait<T>(cv: &Condvar, g: &mut MutexGuard<'_, T>) {
+        // loom's Condvar takes the guard by value; move it out and back in.
+        // SAFETY: `g` is read exactly once and overwritten before anyone can
+        // observe it again; `wait` does not unwind in loom's model except by
+        // aborting the whole execution.
+        unsafe {
+            let guard = std::ptr::read(g);
+            let guard = cv.wait(guard).unwrap();
+            std::ptr::write(g, guard);
+        }
+    }
+
+    /// Model-checkable stand-ins for crossbeam-deque: same method names, a
+    /// loom `Mutex<VecDeque>` inside, and a capacity small enough that loom
+    /// explores the interesting interleavings quickly.
+    pub(crate) mod queue {
+        use std::collections::VecDeque;
+
+        pub(crate) enum Steal<T> {
+            Empty,
+            Success(T),
+            Retry,
+        }
+
+        impl<T> Steal<T> {
+            pub(crate) fn success(self) -> Option<T> {
+                match self {
+                    Steal::Success(t) => Some(t),
+                    _ => None,
+                }
+            }
+            pub(crate) fn is_retry(&self) -> bool {
+                matches!(self, Steal::Retry)
+            }
+        }
+
+        type Shared<T> = loom::sync::Arc<loom::sync::Mutex<VecDeque<T>>>;
+
+        pub(crate) struct Injector<T>(loom::sync::Mutex<VecDeque<T>>);
+
+        impl<T> Injector<T> {
+            pub(crate) fn new() -> Self {
+                Injector(loom::sync::Mutex::new(VecDeque::new()))
+            }
+            pub(crate) fn push(&self, t: T) {
+                self.0.lock().unwrap().push_back(t);
+            }
+            pub(crate) fn is_empty(&self) -> bool {
+                self.0.lock().unwrap().is_empty()
+            }
+            pub(crate) fn len(&self) -> usize {
+                self.0.lock().unwrap().len()
+            }
+            pub(crate) fn steal(&self) -> Steal<T> {
+                match self.0.lock().unwrap().pop_front() {
+                    Some(t) => Steal::Success(t),
+                    None => Steal::Empty,
+                }
+            }
+            pub(crate) fn steal_batch_and_pop(&self, _dest: &Worker<T>) -> Steal<T> {
+                self.steal()
+            }
+        }
+
+        pub(crate) struct Worker<T>(Shared<T>);
+        pub(crate) struct Stealer<T>(Shared<T>);
+
+        impl<T> Worker<T> {
+            pub(crate) fn new_fifo() -> Self {
+                Worker(loom::sync::Arc::new(
+                    loom::sync::Mutex::new(VecDeque::new()),
+                ))
+            }
+            pub(crate) fn stealer(&self) -> Stealer<T> {
+                Stealer(self.0.clone())
+            }
+            pub(crate) fn push(&self, t: T) {
+                self.0.lock().unwrap().push_back(t);
+            }
+            pub(crate) fn pop(&self) -> Option<T> {
+                self.0.lock().unwrap().pop_front()
+            }
+            pub(crate) fn is_empty(&self) -> bool {
+                self.0.lock().unwrap().is_empty()
+            }
+        }
+
+        impl<T> Stealer<T> {
+            pub(crate) fn is_empty(&self) -> bool {
+                self.0.lock().unwrap().is_empty()
+            }
+            pub(crate) fn steal_batch_and_pop(&self, dest: &Worker<T>) -> Steal<T> {
+                let mut src = self.0.lock().unwrap();
+                let n = src.len();
+                if n == 0 {
+                    return Steal::Empty;
+                }
+                let first = src.pop_front().unwrap();
+                // Take half of the rest, like crossbeam's batch steal.
+                let extra = (n - 1) / 2;
+                let moved: Vec<T> = src.drain(..extra).collect();
+                drop(src);
+                let mut d = dest.0.lock().unwrap();
+                d.extend(moved);
+                Steal::Success(first)
+            }
+        }
+    }
+}
+
+pub(crate) use imp::*;

@@ -1,0 +1,293 @@
+//! Tasks: spawning, identity, and the handles to a running future
+//! (asyncio's `create_task`, `Task`, `current_task`).
+//!
+//! The life of a task: [`spawn`] allocates it once (`harness::allocate`),
+//! registers it, and queues its [`Notified`]; a worker pops and runs it
+//! (`Notified::run` → `harness::run`); a `Waker` re-queues it through the
+//! scheduler's [`Schedule`] impl; on completion the output waits in the cell
+//! for the [`JoinHandle`]. The state protocol is in `state.rs`.
+
+use std::fmt;
+use std::future::Future;
+use std::num::NonZeroU64;
+use std::panic::Location;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+mod harness;
+mod join;
+mod raw;
+pub(crate) mod registry;
+mod state;
+mod waker;
+
+pub use join::{JoinError, JoinHandle};
+pub(crate) use raw::Header;
+pub use raw::Notified;
+#[doc(hidden)]
+pub use raw::RawTask;
+
+use crate::context;
+use crate::loom::{AtomicU64, Ordering};
+
+/// Where a task is sent when it is woken. Implemented by the work-stealing
+/// scheduler and the blocking pool; public (hidden) so loom models can drive
+/// the task state machine with a scheduler of their own.
+#[doc(hidden)]
+pub trait Schedule: Send + Sync + 'static {
+    /// Queues a task that was woken.
+    fn schedule(&self, task: Notified);
+    /// Queues a task that woke itself while running (it yielded): it goes
+    /// behind the others.
+    fn yield_now(&self, task: Notified) {
+        self.schedule(task)
+    }
+    /// Called once when a task completes: removes it from the registry of
+    /// live tasks. `true` if the registry held a reference, which the caller
+    /// then releases.
+    fn release(&self, task: RawTask) -> bool;
+    /// Debug mode: report panics nobody retrieves.
+    fn debug(&self) -> bool {
+        false
+    }
+}
+
+/// A task's id, unique among all tasks of the process.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Id(NonZeroU64);
+
+impl Id {
+    pub(crate) fn next() -> Id {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        // Relaxed: uniqueness needs only the atomicity of the increment.
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        Id(NonZeroU64::new(n).expect("task id counter wrapped"))
+    }
+
+    /// The id as a number.
+    pub fn as_u64(self) -> u64 {
+        self.0.get()
+    }
+}
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl fmt::Debug for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Id({})", self.0)
+    }
+}
+
+/// Allocates a task for `scheduler` and returns it with three references:
+/// the queued `Notified`, the `JoinHandle`, and one for the registry.
+#[doc(hidden)]
+pub fn new_task<F, S>(
+    future: F,
+    scheduler: S,
+    name: Option<Box<str>>,
+    location: &'static Location<'static>,
+) -> (Notified, JoinHandle<F::Output>, RawTask)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    let raw = harness::allocate(future, scheduler, Id::next(), name, location, 3);
+    // SAFETY: the three references and NOTIFIED/JOIN_INTEREST are split
+    // between the three returned values, each owning one.
+    unsafe { (Notified::from_raw(raw), JoinHandle::new(raw), raw) }
+}
+
+/// Cancels a task that was never queued or registered (its runtime is
+/// shutting down): drops the future at once, consuming the `Notified` and
+/// the registry reference `raw` stood for.
+pub(crate) fn cancel_unspawned(notified: Notified, raw: RawTask) {
+    // SAFETY: `raw` owns the registry reference it was returned with.
+    unsafe { (raw.header().vtable.shutdown)(raw.as_ptr()) };
+    drop(notified);
+}
+
+/// Cancels a registered task at shutdown (consumes the registry reference).
+pub(crate) fn shutdown(raw: RawTask) {
+    // SAFETY: the registry drain hands over the registry's reference.
+    unsafe { (raw.header().vtable.shutdown)(raw.as_ptr()) }
+}
+
+/// Spawns a task on the current runtime (asyncio's `create_task`).
+///
+/// On a worker thread the task goes to that worker's LIFO slot, so it runs
+/// next with its parent's data still in cache; from any other thread it
+/// goes to the global injector and wakes a parked worker if needed.
+///
+/// # Panics
+/// When called outside a corio runtime (no worker, `block_on` or blocking
+/// thread on this thread's stack).
+///
+/// ```
+/// corio_rt::run(async {
+///     let h = corio_rt::spawn(async { "hello" });
+///     assert_eq!(h.await.unwrap(), "hello");
+/// });
+/// ```
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let location = Location::caller();
+    context::with_current(
+        |shared| shared.spawn(future, None, location),
+        "corio::spawn called outside of a corio runtime",
+    )
+}
+
+/// Runs a blocking closure on the runtime's blocking pool and returns a
+/// handle to its result (asyncio's `to_thread`). Threads are started on
+/// demand up to `max_blocking_threads` and exit after 10 s idle. Aborting
+/// the handle before the closure starts keeps it from running; once
+/// started, it runs to the end.
+///
+/// # Panics
+/// When called outside a corio runtime.
+///
+/// ```
+/// corio_rt::run(async {
+///     let sum = corio_rt::spawn_blocking(|| (1..=10).sum::<u32>()).await.unwrap();
+///     assert_eq!(sum, 55);
+/// });
+/// ```
+#[track_caller]
+pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let location = Location::caller();
+    context::with_current(
+        |shared| shared.blocking.spawn(f, location),
+        "corio::spawn_blocking called outside of a corio runtime",
+    )
+}
+
+/// Spawns tasks with options (a name, for debug reports and [`name`]).
+///
+/// ```
+/// corio_rt::run(async {
+///     let h = corio_rt::task::Builder::new()
+///         .name("worker-1")
+///         .spawn(async { corio_rt::task::name() });
+///     assert_eq!(h.await.unwrap().as_deref(), Some("worker-1"));
+/// });
+/// ```
+#[derive(Debug, Default, Clone)]
+pub struct Builder {
+    name: Option<Box<str>>,
+}
+
+impl Builder {
+    /// A builder with no name set.
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// Names the task.
+    pub fn name(mut self, name: impl Into<String>) -> Builder {
+        self.name = Some(name.into().into_boxed_str());
+        self
+    }
+
+    /// Spawns on the current runtime, like [`spawn`].
+    ///
+    /// # Panics
+    /// When called outside a corio runtime.
+    #[track_caller]
+    pub fn spawn<F>(self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let location = Location::caller();
+        context::with_current(
+            |shared| shared.spawn(future, self.name, location),
+            "corio::task::Builder::spawn called outside of a corio runtime",
+        )
+    }
+
+    /// Spawns on the runtime behind `handle`.
+    #[track_caller]
+    pub fn spawn_on<F>(self, future: F, handle: &crate::Handle) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        handle.shared.spawn(future, self.name, Location::caller())
+    }
+}
+
+/// The id of the task being polled on this thread.
+///
+/// # Panics
+/// Outside a task (use [`try_id`]).
+pub fn id() -> Id {
+    try_id().expect("corio::task::id called outside of a task")
+}
+
+/// The id of the task being polled on this thread, if any.
+///
+/// ```
+/// corio_rt::run(async {
+///     let h = corio_rt::spawn(async { corio_rt::task::id() });
+///     let id = h.id();
+///     assert_eq!(h.await.unwrap(), id);
+/// });
+/// assert!(corio_rt::task::try_id().is_none());
+/// ```
+pub fn try_id() -> Option<Id> {
+    // SAFETY: the pointer is set only for the duration of that task's poll,
+    // during which the task is alive.
+    context::current_task().map(|h| unsafe { h.as_ref() }.id)
+}
+
+/// The name of the task being polled on this thread, if it has one.
+pub fn name() -> Option<String> {
+    // SAFETY: as in `try_id`.
+    context::current_task().and_then(|h| unsafe { h.as_ref() }.name.as_deref().map(String::from))
+}
+
+/// Yields to the scheduler once: the task goes to the back of its worker's
+/// queue, so every other runnable task there runs first (asyncio's
+/// `await asyncio.sleep(0)`).
+///
+/// ```
+/// corio_rt::run(async {
+///     corio_rt::yield_now().await;
+/// });
+/// ```
+pub fn yield_now() -> YieldNow {
+    YieldNow { yielded: false }
+}
+
+/// The future returned by [`yield_now`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct YieldNow {
+    yielded: bool,
+}
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}

@@ -1,0 +1,139 @@
+//! The task allocation and the type-erased handles to it.
+//!
+//! A task is one heap allocation, a `#[repr(C)]` [`Cell`]: the [`Header`]
+//! first (state word, vtable, id, name, spawn location, registry slot), then
+//! the scheduler handle, the stage (future, then output) and the join waker.
+//! Everything that does not know the future's type holds a [`RawTask`] (a
+//! pointer to the header) and goes through the header's vtable, which is
+//! monomorphised once per future type in `harness.rs`.
+//!
+//! Reference counting lives in the state word (see `state.rs`): each
+//! [`Notified`], [`crate::task::JoinHandle`], `Waker` and the registry entry
+//! own one reference; the last one to go frees the cell.
+
+use std::panic::Location;
+use std::ptr::NonNull;
+use std::task::Waker;
+
+use super::state::State;
+use super::Id;
+use crate::loom::UnsafeCell;
+
+/// The part of a task every handle can see without knowing its type.
+#[repr(C)]
+pub(crate) struct Header {
+    pub(crate) state: State,
+    pub(crate) vtable: &'static Vtable,
+    pub(crate) id: Id,
+    pub(crate) name: Option<Box<str>>,
+    pub(crate) location: &'static Location<'static>,
+    /// Index of this task in its registry shard; read and written only with
+    /// that shard's lock held (see `registry.rs`).
+    pub(crate) registry_slot: UnsafeCell<usize>,
+}
+
+/// Type-erased operations on a task, one table per future type.
+pub(crate) struct Vtable {
+    /// Runs one step: poll, cancel, or drop the reference (a `Notified`'s).
+    pub(crate) run: unsafe fn(NonNull<Header>),
+    /// Queues a `Notified` built from a reference the caller owns.
+    pub(crate) schedule: unsafe fn(NonNull<Header>),
+    /// Frees the allocation (refcount reached zero).
+    pub(crate) dealloc: unsafe fn(NonNull<Header>),
+    /// JoinHandle poll: writes `Poll<Result<T, JoinError>>` to `dst` if done.
+    pub(crate) read_output: unsafe fn(NonNull<Header>, dst: *mut (), waker: &Waker),
+    /// JoinHandle drop.
+    pub(crate) drop_join_handle: unsafe fn(NonNull<Header>),
+    /// Runtime shutdown: cancel the future if nobody is running it.
+    pub(crate) shutdown: unsafe fn(NonNull<Header>),
+}
+
+/// An unowned pointer to a task (hidden: for the scheduler and loom models).
+/// Copy; the owner of a reference decides
+/// when it may be used.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct RawTask(NonNull<Header>);
+
+// SAFETY: a task's shared state is only reached through atomics and the
+// state-word protocol, and its future/output are `Send` (spawn requires it).
+unsafe impl Send for RawTask {}
+// SAFETY: as above; `&RawTask` only exposes the pointer.
+unsafe impl Sync for RawTask {}
+
+impl RawTask {
+    /// # Safety
+    /// `ptr` must point to a live task header.
+    pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> RawTask {
+        RawTask(ptr)
+    }
+
+    pub(crate) fn as_ptr(self) -> NonNull<Header> {
+        self.0
+    }
+
+    pub(crate) fn header(&self) -> &Header {
+        // SAFETY: a RawTask is only used while its holder owns a reference,
+        // which keeps the allocation alive.
+        unsafe { self.0.as_ref() }
+    }
+
+    pub(crate) fn id(&self) -> Id {
+        self.header().id
+    }
+
+    /// Drops one reference, freeing the task if it was the last.
+    pub(crate) fn drop_ref(self) {
+        if self.header().state.ref_dec(1) {
+            // SAFETY: we held the last reference.
+            unsafe { (self.header().vtable.dealloc)(self.0) }
+        }
+    }
+}
+
+/// A task in a run queue: owns one reference and the right to run it once.
+pub struct Notified(RawTask);
+
+impl Notified {
+    /// # Safety
+    /// The caller transfers one reference it owns, and the task's NOTIFIED
+    /// bit stands for this `Notified`.
+    pub(crate) unsafe fn from_raw(raw: RawTask) -> Notified {
+        Notified(raw)
+    }
+
+    /// Gives up ownership without dropping the reference.
+    pub(crate) fn into_raw(self) -> RawTask {
+        let raw = self.0;
+        std::mem::forget(self);
+        raw
+    }
+
+    pub(crate) fn id(&self) -> Id {
+        self.0.id()
+    }
+
+    pub(crate) fn header(&self) -> &Header {
+        self.0.header()
+    }
+
+    /// Runs the task's next step (poll or cancel) and consumes the reference.
+    pub(crate) fn run(self) {
+        let raw = self.into_raw();
+        // SAFETY: we owned a reference and NOTIFIED; `run` takes both over.
+        unsafe { (raw.header().vtable.run)(raw.as_ptr()) }
+    }
+}
+
+impl Drop for Notified {
+    fn drop(&mut self) {
+        // A queued task dropped without running (shutdown draining a queue):
+        // only the reference goes; the registry drain cancels the future.
+        self.0.drop_ref();
+    }
+}
+
+impl std::fmt::Debug for Notified {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Notified({})", self.id())
+    }
+}
