@@ -25,6 +25,10 @@
 //! - `--workers N` / `COMPARE_WORKERS`: worker threads of each runtime
 //!   (default 2).
 //! - `--warmup N` / `COMPARE_WARMUP`: unmeasured runs first (default 1).
+//! - `--runtime NAME` / `COMPARE_RUNTIME`: only this runtime (`corio`,
+//!   `tokio` or `smol`; repeatable). With `--min-time 30`, a long loop of one
+//!   workload on one runtime to profile:
+//!   `perf record -g target/release/deps/compare-* --bench --filter ping_pong --runtime corio --min-time 30`.
 
 #[path = "../workloads/mod.rs"]
 mod workloads;
@@ -43,6 +47,8 @@ struct Options {
     workers: usize,
     warmup: usize,
     min_time: Duration,
+    /// Which of [`RUNTIMES`] to run.
+    runtimes: [bool; 3],
 }
 
 impl Options {
@@ -61,7 +67,9 @@ impl Options {
             workers: env_num("COMPARE_WORKERS", 2),
             warmup: env_num("COMPARE_WARMUP", 1),
             min_time: Duration::from_secs(env_num("COMPARE_MIN_TIME", 3) as u64),
+            runtimes: [true; 3],
         };
+        let mut only: Vec<String> = std::env::var("COMPARE_RUNTIME").into_iter().collect();
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
             let mut value = |what: &str| -> String {
@@ -78,10 +86,19 @@ impl Options {
                 "--min-time" => {
                     o.min_time = Duration::from_secs(number(&arg, &value("seconds")) as u64)
                 }
+                "--runtime" => only.push(value("corio, tokio or smol")),
                 "-h" | "--help" => usage(""),
                 s if s.starts_with('-') => usage(&format!("unknown option {s}")),
                 s => o.filters.push(s.to_string()),
             }
+        }
+        if !only.is_empty() {
+            for name in &only {
+                if !RUNTIMES.contains(&name.as_str()) {
+                    usage(&format!("unknown runtime {name}"));
+                }
+            }
+            o.runtimes = RUNTIMES.map(|r| only.iter().any(|n| n == r));
         }
         if o.runs == 0 || o.workers == 0 {
             usage("--runs and --workers must be at least 1");
@@ -105,7 +122,7 @@ fn usage(problem: &str) -> ! {
     }
     eprintln!(
         "usage: cargo bench -p corio-benches --bench compare -- \
-         [--filter NAME]... [--runs N] [--min-time SECS] [--workers N] [--warmup N]"
+         [--filter NAME]... [--runs N] [--min-time SECS] [--workers N] [--warmup N] [--runtime NAME]..."
     );
     exit(if problem.is_empty() { 0 } else { 2 })
 }
@@ -132,9 +149,18 @@ const ORDERS: [[usize; 3]; 6] = [
 /// Pause before each run: longer than a worker's spin before it parks.
 const GAP: Duration = Duration::from_millis(1);
 
-/// Runs `w` interleaved on the three runtimes and returns its medians.
-fn measure(w: &Workload, peers: &Peers, o: &Options) -> Row {
-    let fns: [Option<RunFn>; 3] = [Some(w.corio), w.tokio, w.smol];
+/// Runs `w` interleaved on the selected runtimes and returns its medians,
+/// or `None` if it has no implementation on any of them.
+fn measure(w: &Workload, peers: &Peers, o: &Options) -> Option<Row> {
+    let mut fns: [Option<RunFn>; 3] = [Some(w.corio), w.tokio, w.smol];
+    for (f, on) in fns.iter_mut().zip(o.runtimes) {
+        if !on {
+            *f = None;
+        }
+    }
+    if fns.iter().all(Option::is_none) {
+        return None;
+    }
     for _ in 0..o.warmup {
         for f in fns.iter().flatten() {
             f(peers);
@@ -177,11 +203,11 @@ fn measure(w: &Workload, peers: &Peers, o: &Options) -> Row {
             fmt_duration(s[s.len() - 1]),
         );
     }
-    Row {
+    Some(Row {
         name: w.name,
         medians,
         runs: run,
-    }
+    })
 }
 
 /// Median of a sorted, non-empty slice.
@@ -266,17 +292,22 @@ fn main() {
     let mut rows = Vec::new();
     for w in &selected {
         eprintln!("{}", w.name);
-        rows.push(measure(w, &peers, &o));
+        rows.extend(measure(w, &peers, &o));
     }
     drop(peers);
 
     let nproc = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let fewest = rows.iter().map(|r| r.runs).min().unwrap_or(0);
+    let most = rows.iter().map(|r| r.runs).max().unwrap_or(0);
+    let runs = if fewest == most {
+        fewest.to_string()
+    } else {
+        format!("{fewest}–{most}")
+    };
     println!(
-        "{} — nproc {nproc} — {} workers each — median of {}–{} interleaved runs each{}",
+        "{} — nproc {nproc} — {} workers each — median of {runs} interleaved runs each{}",
         utc_now(),
         o.workers,
-        rows.iter().map(|r| r.runs).min().unwrap_or(0),
-        rows.iter().map(|r| r.runs).max().unwrap_or(0),
         cpu_model().map_or(String::new(), |m| format!(" — {m}")),
     );
     println!();
