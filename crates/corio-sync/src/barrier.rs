@@ -96,7 +96,13 @@ impl Barrier {
     /// assert!(corio_sync::Barrier::try_new(1).is_some());
     /// ```
     pub fn try_new(parties: usize) -> Option<Barrier> {
-        (parties > 0).then(|| Barrier { parties, state: Mutex::new(State { broken: false, waiters: WaiterList::new() }) })
+        (parties > 0).then(|| Barrier {
+            parties,
+            state: Mutex::new(State {
+                broken: false,
+                waiters: WaiterList::new(),
+            }),
+        })
     }
 
     /// Waits for all parties; `Ok(index)` with this task's arrival index, or
@@ -109,7 +115,11 @@ impl Barrier {
     /// # });
     /// ```
     pub fn wait(&self) -> BarrierWait<'_> {
-        BarrierWait { barrier: self, key: None, done: false }
+        BarrierWait {
+            barrier: self,
+            key: None,
+            done: false,
+        }
     }
 
     /// Breaks the current round (its waiters get `Err(BrokenBarrier)`) and

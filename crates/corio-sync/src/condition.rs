@@ -70,7 +70,9 @@ impl Condition {
     /// cond.notify_all(); // nobody waiting: nothing happens
     /// ```
     pub fn new() -> Condition {
-        Condition { waiters: Mutex::new(WaiterList::new()) }
+        Condition {
+            waiters: Mutex::new(WaiterList::new()),
+        }
     }
 
     /// Releases `guard`'s lock, waits to be notified, re-acquires the lock and
@@ -111,7 +113,11 @@ impl Condition {
     /// assert_eq!(*guard, 5);
     /// # });
     /// ```
-    pub async fn wait_for<'a, T, F>(&self, mut guard: LockGuard<'a, T>, mut pred: F) -> LockGuard<'a, T>
+    pub async fn wait_for<'a, T, F>(
+        &self,
+        mut guard: LockGuard<'a, T>,
+        mut pred: F,
+    ) -> LockGuard<'a, T>
     where
         F: FnMut(&T) -> bool,
     {
@@ -133,7 +139,9 @@ impl Condition {
         {
             let mut waiters = self.waiters.lock();
             for _ in 0..n {
-                let Some((key, waker)) = waiters.pop_front() else { break };
+                let Some((key, waker)) = waiters.pop_front() else {
+                    break;
+                };
                 *waiters.data_mut(key) = true;
                 wakes.push(waker);
             }
@@ -159,7 +167,9 @@ impl Default for Condition {
 
 impl fmt::Debug for Condition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Condition").field("waiters", &self.waiters.lock().len()).finish()
+        f.debug_struct("Condition")
+            .field("waiters", &self.waiters.lock().len())
+            .finish()
     }
 }
 
@@ -187,7 +197,12 @@ impl<'a, T> Future for ConditionWait<'_, 'a, T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<LockGuard<'a, T>> {
         let this = self.get_mut();
         if let Some(guard) = this.guard.take() {
-            this.key = Some(this.cond.waiters.lock().push_back(false, cx.waker().clone()));
+            this.key = Some(
+                this.cond
+                    .waiters
+                    .lock()
+                    .push_back(false, cx.waker().clone()),
+            );
             drop(guard);
         }
         if let Some(key) = this.key {
@@ -202,7 +217,10 @@ impl<'a, T> Future for ConditionWait<'_, 'a, T> {
             this.owes_notification = true;
             this.reacquire = Some(this.lock.acquire());
         }
-        let acquire = this.reacquire.as_mut().expect("ConditionWait polled after completion");
+        let acquire = this
+            .reacquire
+            .as_mut()
+            .expect("ConditionWait polled after completion");
         let guard = std::task::ready!(Pin::new(acquire).poll(cx));
         this.reacquire = None;
         this.owes_notification = false;
@@ -228,6 +246,8 @@ impl<T> Drop for ConditionWait<'_, '_, T> {
 
 impl<T> fmt::Debug for ConditionWait<'_, '_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConditionWait").field("notified", &self.owes_notification).finish_non_exhaustive()
+        f.debug_struct("ConditionWait")
+            .field("notified", &self.owes_notification)
+            .finish_non_exhaustive()
     }
 }

@@ -50,7 +50,13 @@ impl Event {
     /// assert!(!corio_sync::Event::new().is_set());
     /// ```
     pub fn new() -> Event {
-        Event { flag: AtomicBool::new(false), state: Mutex::new(State { set: false, waiters: WaiterList::new() }) }
+        Event {
+            flag: AtomicBool::new(false),
+            state: Mutex::new(State {
+                set: false,
+                waiters: WaiterList::new(),
+            }),
+        }
     }
 
     /// Sets the flag and wakes every waiter.
@@ -118,7 +124,11 @@ impl Event {
     /// # });
     /// ```
     pub fn wait(&self) -> EventWait<'_> {
-        EventWait { event: self, key: None, done: false }
+        EventWait {
+            event: self,
+            key: None,
+            done: false,
+        }
     }
 }
 
@@ -130,7 +140,9 @@ impl Default for Event {
 
 impl fmt::Debug for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Event").field("set", &self.is_set()).finish()
+        f.debug_struct("Event")
+            .field("set", &self.is_set())
+            .finish()
     }
 }
 

@@ -45,10 +45,10 @@ pub use condition::{Condition, ConditionWait};
 pub use event::{Event, EventWait};
 pub use lock::{Lock, LockAcquire, LockAcquireOwned, LockGuard, OwnedLockGuard};
 pub use queue::{
-    BaseQueue, Fifo, Get, Join, Lifo, LifoQueue, Priority, PriorityQueue, Put, Queue, QueueEmpty, QueueFull,
-    QueueOrder, QueueShutDown, TaskDoneTooManyTimes,
+    BaseQueue, Fifo, Get, Join, Lifo, LifoQueue, Priority, PriorityQueue, Put, Queue, QueueEmpty,
+    QueueFull, QueueOrder, QueueShutDown, TaskDoneTooManyTimes,
 };
 pub use semaphore::{
-    Acquire, AcquireOwned, BoundedSemaphore, Closed, OwnedPermit, Permit, ReleasedTooManyTimes, Semaphore,
-    TryAcquireError,
+    Acquire, AcquireOwned, BoundedSemaphore, Closed, OwnedPermit, Permit, ReleasedTooManyTimes,
+    Semaphore, TryAcquireError,
 };

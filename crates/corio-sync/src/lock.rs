@@ -53,7 +53,10 @@ impl<T> Lock<T> {
     /// assert!(!lock.locked());
     /// ```
     pub fn new(value: T) -> Lock<T> {
-        Lock { sem: Semaphore::new(1), data: UnsafeCell::new(value) }
+        Lock {
+            sem: Semaphore::new(1),
+            data: UnsafeCell::new(value),
+        }
     }
 
     /// Consumes the lock and returns the data.
@@ -78,7 +81,10 @@ impl<T> Lock<T> {
     /// # });
     /// ```
     pub fn acquire(&self) -> LockAcquire<'_, T> {
-        LockAcquire { lock: self, wait: AcquireWait::new(1) }
+        LockAcquire {
+            lock: self,
+            wait: AcquireWait::new(1),
+        }
     }
 
     /// Waits for the lock with a guard that keeps the lock alive, so it can
@@ -94,7 +100,10 @@ impl<T> Lock<T> {
     /// # });
     /// ```
     pub fn acquire_owned(self: Arc<Self>) -> LockAcquireOwned<T> {
-        LockAcquireOwned { lock: self, wait: AcquireWait::new(1) }
+        LockAcquireOwned {
+            lock: self,
+            wait: AcquireWait::new(1),
+        }
     }
 
     /// Takes the lock if it is free and nobody is queued.
@@ -162,7 +171,9 @@ impl<T: Default> Default for Lock<T> {
 
 impl<T> fmt::Debug for Lock<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Lock").field("locked", &self.locked()).finish_non_exhaustive()
+        f.debug_struct("Lock")
+            .field("locked", &self.locked())
+            .finish_non_exhaustive()
     }
 }
 
@@ -214,7 +225,9 @@ impl<T> Future for LockAcquireOwned<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         match this.lock.sem.poll_acquire(&mut this.wait, cx) {
-            Poll::Ready(Ok(())) => Poll::Ready(OwnedLockGuard { lock: this.lock.clone() }),
+            Poll::Ready(Ok(())) => Poll::Ready(OwnedLockGuard {
+                lock: this.lock.clone(),
+            }),
             Poll::Ready(Err(_)) => unreachable!("a lock's semaphore is never closed"),
             Poll::Pending => Poll::Pending,
         }

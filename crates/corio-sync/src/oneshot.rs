@@ -68,7 +68,12 @@ struct Cell<T> {
 /// # });
 /// ```
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
-    let cell = Arc::new(Mutex::new(Cell { value: None, tx_gone: false, rx_gone: false, rx_waker: None }));
+    let cell = Arc::new(Mutex::new(Cell {
+        value: None,
+        tx_gone: false,
+        rx_gone: false,
+        rx_waker: None,
+    }));
     (Sender { cell: cell.clone() }, Receiver { cell })
 }
 

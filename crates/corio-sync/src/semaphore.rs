@@ -122,7 +122,10 @@ impl State {
     }
 
     fn add_permits(&mut self, n: usize) {
-        self.permits = self.permits.checked_add(n).expect("semaphore permit count overflowed");
+        self.permits = self
+            .permits
+            .checked_add(n)
+            .expect("semaphore permit count overflowed");
     }
 }
 
@@ -172,7 +175,13 @@ impl Semaphore {
 
     fn with_bound(permits: usize, bound: Option<usize>) -> Semaphore {
         Semaphore {
-            state: Mutex::new(State { permits, held: 0, bound, closed: false, waiters: WaiterList::new() }),
+            state: Mutex::new(State {
+                permits,
+                held: 0,
+                bound,
+                closed: false,
+                waiters: WaiterList::new(),
+            }),
         }
     }
 
@@ -203,7 +212,10 @@ impl Semaphore {
     /// # });
     /// ```
     pub fn acquire_many(&self, n: usize) -> Acquire<'_> {
-        Acquire { sem: self, wait: AcquireWait::new(n) }
+        Acquire {
+            sem: self,
+            wait: AcquireWait::new(n),
+        }
     }
 
     /// Like [`acquire`](Self::acquire), but the permit keeps the semaphore
@@ -234,7 +246,10 @@ impl Semaphore {
     /// # });
     /// ```
     pub fn acquire_many_owned(self: Arc<Self>, n: usize) -> AcquireOwned {
-        AcquireOwned { sem: OwnedSem::Plain(self), wait: AcquireWait::new(n) }
+        AcquireOwned {
+            sem: OwnedSem::Plain(self),
+            wait: AcquireWait::new(n),
+        }
     }
 
     /// Takes one permit if one is free and nobody is queued.
@@ -274,7 +289,10 @@ impl Semaphore {
     /// ```
     pub fn try_acquire_owned(self: Arc<Self>) -> Result<OwnedPermit, TryAcquireError> {
         self.try_take(1)?;
-        Ok(OwnedPermit { sem: OwnedSem::Plain(self), n: 1 })
+        Ok(OwnedPermit {
+            sem: OwnedSem::Plain(self),
+            n: 1,
+        })
     }
 
     /// Adds one permit (asyncio's `release()`), handing it to the first
@@ -410,7 +428,11 @@ impl Semaphore {
         })
     }
 
-    pub(crate) fn poll_acquire(&self, w: &mut AcquireWait, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
+    pub(crate) fn poll_acquire(
+        &self,
+        w: &mut AcquireWait,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), Closed>> {
         assert!(!w.done, "acquire future polled after completion");
         let mut st = self.state.lock();
         let ready = match w.key {
@@ -424,7 +446,13 @@ impl Semaphore {
                 } else if w.n == 0 {
                     Ok(())
                 } else {
-                    w.key = Some(st.waiters.push_back(Want { n: w.n, outcome: Outcome::Waiting }, cx.waker().clone()));
+                    w.key = Some(st.waiters.push_back(
+                        Want {
+                            n: w.n,
+                            outcome: Outcome::Waiting,
+                        },
+                        cx.waker().clone(),
+                    ));
                     return Poll::Pending;
                 }
             }
@@ -484,7 +512,11 @@ pub(crate) struct AcquireWait {
 
 impl AcquireWait {
     pub(crate) fn new(n: usize) -> AcquireWait {
-        AcquireWait { n, key: None, done: false }
+        AcquireWait {
+            n,
+            key: None,
+            done: false,
+        }
     }
 
     /// The key to cancel with if the future is dropped while queued.
@@ -508,7 +540,12 @@ impl<'a> Future for Acquire<'a> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        this.sem.poll_acquire(&mut this.wait, cx).map_ok(|()| Permit { sem: this.sem, n: this.wait.n })
+        this.sem
+            .poll_acquire(&mut this.wait, cx)
+            .map_ok(|()| Permit {
+                sem: this.sem,
+                n: this.wait.n,
+            })
     }
 }
 
@@ -552,7 +589,10 @@ impl Future for AcquireOwned {
         this.sem
             .raw()
             .poll_acquire(&mut this.wait, cx)
-            .map_ok(|()| OwnedPermit { sem: this.sem.clone(), n: this.wait.n })
+            .map_ok(|()| OwnedPermit {
+                sem: this.sem.clone(),
+                n: this.wait.n,
+            })
     }
 }
 
@@ -692,7 +732,9 @@ impl BoundedSemaphore {
     /// assert_eq!(corio_sync::BoundedSemaphore::new(2).available_permits(), 2);
     /// ```
     pub fn new(permits: usize) -> BoundedSemaphore {
-        BoundedSemaphore { sem: Semaphore::with_bound(permits, Some(permits)) }
+        BoundedSemaphore {
+            sem: Semaphore::with_bound(permits, Some(permits)),
+        }
     }
 
     /// Waits for one permit; see [`Semaphore::acquire`].
@@ -745,7 +787,10 @@ impl BoundedSemaphore {
     /// # });
     /// ```
     pub fn acquire_many_owned(self: Arc<Self>, n: usize) -> AcquireOwned {
-        AcquireOwned { sem: OwnedSem::Bounded(self), wait: AcquireWait::new(n) }
+        AcquireOwned {
+            sem: OwnedSem::Bounded(self),
+            wait: AcquireWait::new(n),
+        }
     }
 
     /// Takes one permit if one is free and nobody is queued.

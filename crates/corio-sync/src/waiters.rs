@@ -65,7 +65,13 @@ pub(crate) struct WaiterList<D> {
 
 impl<D> WaiterList<D> {
     pub(crate) const fn new() -> Self {
-        WaiterList { slots: Vec::new(), free: NIL, head: NIL, tail: NIL, linked: 0 }
+        WaiterList {
+            slots: Vec::new(),
+            free: NIL,
+            head: NIL,
+            tail: NIL,
+            linked: 0,
+        }
     }
 
     /// Number of waiters still in line.
@@ -96,7 +102,13 @@ impl<D> WaiterList<D> {
 
     /// Joins the back of the line.
     pub(crate) fn push_back(&mut self, data: D, waker: Waker) -> Key {
-        let node = Node { prev: self.tail, next: NIL, linked: true, waker: Some(waker), data };
+        let node = Node {
+            prev: self.tail,
+            next: NIL,
+            linked: true,
+            waker: Some(waker),
+            data,
+        };
         let i = if self.free != NIL {
             let i = self.free;
             match self.slots[i as usize] {
@@ -106,7 +118,10 @@ impl<D> WaiterList<D> {
             self.slots[i as usize] = Slot::Occupied(node);
             i
         } else {
-            let i = u32::try_from(self.slots.len()).ok().filter(|&i| i != NIL).expect("too many waiters");
+            let i = u32::try_from(self.slots.len())
+                .ok()
+                .filter(|&i| i != NIL)
+                .expect("too many waiters");
             self.slots.push(Slot::Occupied(node));
             i
         };
@@ -190,7 +205,12 @@ impl<D> WaiterList<D> {
     /// Only the future that owns `key` may call this.
     pub(crate) fn remove(&mut self, key: Key) -> D {
         self.unlink(key);
-        let slot = std::mem::replace(&mut self.slots[key.0 as usize], Slot::Vacant { next_free: self.free });
+        let slot = std::mem::replace(
+            &mut self.slots[key.0 as usize],
+            Slot::Vacant {
+                next_free: self.free,
+            },
+        );
         self.free = key.0;
         match slot {
             Slot::Occupied(node) => node.data,
@@ -224,7 +244,11 @@ const INLINE: usize = 8;
 
 impl WakeList {
     pub(crate) fn new() -> WakeList {
-        WakeList { inline: Default::default(), len: 0, spill: Vec::new() }
+        WakeList {
+            inline: Default::default(),
+            len: 0,
+            spill: Vec::new(),
+        }
     }
 
     /// Adds a waker (a `None` from an already-taken slot is ignored).

@@ -162,8 +162,12 @@ impl<T, S: Store<T>> State<T, S> {
     /// Fills free slots from the putters' line.
     fn admit_putters(&mut self, wakes: &mut WakeList) {
         while !self.full() {
-            let Some((key, waker)) = self.putters.pop_front() else { break };
-            let Putting::Waiting(item) = std::mem::replace(self.putters.data_mut(key), Putting::Done) else {
+            let Some((key, waker)) = self.putters.pop_front() else {
+                break;
+            };
+            let Putting::Waiting(item) =
+                std::mem::replace(self.putters.data_mut(key), Putting::Done)
+            else {
                 unreachable!("a putter in line holds its item")
             };
             self.enqueue(item, wakes);
@@ -319,7 +323,11 @@ impl<T, S: QueueOrder<T>> BaseQueue<T, S> {
     /// # });
     /// ```
     pub fn put(&self, item: T) -> Put<'_, T, S> {
-        Put { queue: self, item: Some(item), key: None }
+        Put {
+            queue: self,
+            item: Some(item),
+            key: None,
+        }
     }
 
     /// Waits for an item; `Err(QueueShutDown(()))` once the queue is shut down
@@ -333,7 +341,11 @@ impl<T, S: QueueOrder<T>> BaseQueue<T, S> {
     /// # });
     /// ```
     pub fn get(&self) -> Get<'_, T, S> {
-        Get { queue: self, key: None, done: false }
+        Get {
+            queue: self,
+            key: None,
+            done: false,
+        }
     }
 
     /// Puts `item` if there is room and no putter is waiting; otherwise gives
@@ -346,7 +358,8 @@ impl<T, S: QueueOrder<T>> BaseQueue<T, S> {
     /// assert_eq!(q.put_nowait(2), Err(QueueFull(2)));
     /// ```
     pub fn put_nowait(&self, item: T) -> Result<(), QueueFull<T>> {
-        self.with_state(|st, wakes| st.try_put(item, wakes)).map_err(|(item, _)| QueueFull(item))
+        self.with_state(|st, wakes| st.try_put(item, wakes))
+            .map_err(|(item, _)| QueueFull(item))
     }
 
     /// Takes an item if one is ready.
@@ -357,7 +370,8 @@ impl<T, S: QueueOrder<T>> BaseQueue<T, S> {
     /// assert_eq!(q.get_nowait(), Err(QueueEmpty));
     /// ```
     pub fn get_nowait(&self) -> Result<T, QueueEmpty> {
-        self.with_state(|st, wakes| st.try_get(wakes)).map_err(|_| QueueEmpty)
+        self.with_state(|st, wakes| st.try_get(wakes))
+            .map_err(|_| QueueEmpty)
     }
 
     /// Number of items in the queue (including any handed to a getter that
@@ -438,7 +452,11 @@ impl<T, S: QueueOrder<T>> BaseQueue<T, S> {
     /// # });
     /// ```
     pub fn join(&self) -> Join<'_, T, S> {
-        Join { queue: self, key: None, done: false }
+        Join {
+            queue: self,
+            key: None,
+            done: false,
+        }
     }
 
     /// Shuts the queue down: later puts fail, waiting putters get their items
@@ -544,7 +562,10 @@ impl<T, S: QueueOrder<T>> Future for Put<'_, T, S> {
                     Ok(()) => Poll::Ready(Ok(())),
                     Err((item, true)) => Poll::Ready(Err(QueueShutDown(item))),
                     Err((item, false)) => {
-                        this.key = Some(st.putters.push_back(Putting::Waiting(item), cx.waker().clone()));
+                        this.key = Some(
+                            st.putters
+                                .push_back(Putting::Waiting(item), cx.waker().clone()),
+                        );
                         Poll::Pending
                     }
                 }
@@ -578,7 +599,9 @@ impl<T, S: QueueOrder<T>> Drop for Put<'_, T, S> {
 
 impl<T, S: QueueOrder<T>> fmt::Debug for Put<'_, T, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Put").field("waiting", &self.key.is_some()).finish_non_exhaustive()
+        f.debug_struct("Put")
+            .field("waiting", &self.key.is_some())
+            .finish_non_exhaustive()
     }
 }
 
@@ -658,7 +681,9 @@ impl<T, S: Store<T>> State<T, S> {
 
 impl<T, S: QueueOrder<T>> fmt::Debug for Get<'_, T, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Get").field("waiting", &self.key.is_some()).finish_non_exhaustive()
+        f.debug_struct("Get")
+            .field("waiting", &self.key.is_some())
+            .finish_non_exhaustive()
     }
 }
 
@@ -707,6 +732,8 @@ impl<T, S: QueueOrder<T>> Drop for Join<'_, T, S> {
 
 impl<T, S: QueueOrder<T>> fmt::Debug for Join<'_, T, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Join").field("waiting", &self.key.is_some()).finish_non_exhaustive()
+        f.debug_struct("Join")
+            .field("waiting", &self.key.is_some())
+            .finish_non_exhaustive()
     }
 }
