@@ -1,21 +1,49 @@
 //! corio: Python's asyncio model on a work-stealing, multi-threaded runtime.
 //!
-//! This is the crate users depend on. It gathers the runtime (`corio-rt`),
-//! the I/O driver, timers and sockets (`corio-io`) and the synchronization
+//! This is the crate users depend on. It gathers the runtime (`corio-rt`), the
+//! I/O driver, timers and sockets (`corio-io`) and the synchronization
 //! primitives (`corio-sync`) under asyncio's names, and adds asyncio's
-//! combinators:
+//! combinators and `TaskGroup`.
 //!
-//! | asyncio                       | corio                                      |
-//! |-------------------------------|--------------------------------------------|
-//! | `asyncio.gather(a, b)`        | [`gather!`]`(a, b)`, [`gather`]`(iter)`, [`try_gather`] |
-//! | `asyncio.wait(aws, return_when)` | [`wait`]`(iter, `[`ReturnWhen`]`)`      |
-//! | `asyncio.as_completed(aws)`   | [`as_completed`]`(iter)`                   |
+//! ```
+//! use std::time::Duration;
 //!
-//! The combinators run their children inside the task that awaits them; to
-//! run work in parallel, spawn it and combine the `JoinHandle`s.
+//! async fn fetch(n: u64) -> u64 {
+//!     corio::time::sleep(Duration::from_millis(n)).await;
+//!     n * 10
+//! }
+//!
+//! let total = corio::run(async {
+//!     // Tasks run in parallel on the worker threads...
+//!     let handles: Vec<_> = (1..=3).map(|n| corio::spawn(fetch(n))).collect();
+//!     // ...and gather collects them in argument order.
+//!     let results = corio::gather(handles).await;
+//!     results.into_iter().map(Result::unwrap).sum::<u64>()
+//! });
+//! assert_eq!(total, 60);
+//! ```
+//!
+//! | asyncio                          | corio                                              |
+//! |----------------------------------|----------------------------------------------------|
+//! | `asyncio.run(main())`            | [`run`]`(main())`, [`#[corio::main]`](macro@main)  |
+//! | `asyncio.create_task(coro)`      | [`spawn`]`(fut)` → [`task::JoinHandle`]            |
+//! | `asyncio.to_thread(f)`           | [`to_thread`]`(f)` (also [`spawn_blocking`])       |
+//! | `asyncio.sleep(0)`               | [`yield_now`]`()`                                  |
+//! | `asyncio.gather(a, b)`           | [`gather!`]`(a, b)`, [`gather`]`(iter)`, [`try_gather`]`(iter)` |
+//! | `asyncio.wait(aws, return_when)` | [`wait`]`(iter, `[`ReturnWhen`]`)`, [`wait_timeout`] |
+//! | `asyncio.as_completed(aws)`      | [`as_completed`]`(iter)`                           |
+//! | `asyncio.wait_for(aw, t)`        | [`time::wait_for`]`(fut, t)`                       |
+//! | `asyncio.TaskGroup()`            | [`task::TaskGroup`]                                |
+//! | `asyncio.shield(task)`           | drop the [`task::JoinHandle`]: the task runs on    |
+//! | `asyncio.Lock`, `Queue`, ...     | [`sync`]                                           |
+//!
+//! The combinators run their children inside the task that awaits them (like
+//! asyncio's, which await in the caller's task); to run work in parallel,
+//! spawn it and combine the `JoinHandle`s.
 #![warn(missing_docs)]
 
 mod combinators;
+mod task_group;
 
 #[doc(hidden)]
 pub mod __private;
@@ -23,4 +51,103 @@ pub mod __private;
 pub use combinators::as_completed::{as_completed, AsCompleted};
 pub use combinators::gather::{gather, Gather};
 pub use combinators::try_gather::{try_gather, TryGather};
-pub use combinators::wait::{wait, Outcome, ReturnWhen, Wait};
+pub use combinators::wait::{wait, wait_timeout, Outcome, ReturnWhen, Wait, WaitOutput};
+
+pub use corio_rt::{run, spawn, spawn_blocking, yield_now};
+
+/// Runs the blocking function `f` on the blocking thread pool and returns a
+/// handle to its result: asyncio's `to_thread`, the same as
+/// [`spawn_blocking`].
+///
+/// As in asyncio, cancelling the awaiter (or aborting the handle) does not
+/// stop a function that already runs; it only discards its result.
+///
+/// ```
+/// let n = corio::run(async {
+///     corio::to_thread(|| std::fs::read_dir(".").map(|d| d.count()).unwrap_or(0))
+///         .await
+///         .unwrap()
+/// });
+/// assert!(n > 0);
+/// ```
+pub fn to_thread<F, R>(f: F) -> task::JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    spawn_blocking(f)
+}
+
+/// The runtime: [`Runtime`](runtime::Runtime), its
+/// [`Builder`](runtime::Builder) and [`Handle`](runtime::Handle)
+/// (asyncio's event loop).
+pub mod runtime {
+    pub use corio_rt::runtime::{Builder, Handle, Runtime, RuntimeMetrics};
+}
+
+/// Tasks: spawning, [`JoinHandle`], [`JoinError`], task ids and names, and
+/// [`TaskGroup`] (asyncio's `Task`, `create_task` and `TaskGroup`).
+pub mod task {
+    pub use corio_rt::task::{
+        id, name, spawn, spawn_blocking, try_id, yield_now, Builder, Id, JoinError, JoinHandle,
+        YieldNow,
+    };
+
+    pub use crate::task_group::{TaskFailure, TaskGroup, TaskGroupError};
+}
+
+/// asyncio's synchronization primitives (`Lock`, `Semaphore`, `Event`,
+/// `Condition`, `Barrier`, `Queue`, ...): fair, cancel-safe, `Send + Sync`.
+/// See the [`corio_sync`] crate.
+pub mod sync {
+    pub use corio_sync::*;
+}
+
+pub use corio_io::{io, net, time};
+
+pub use corio_macros::{main, test};
+
+/// Misuse of `#[corio::main]` and `#[corio::test]` is a compile error.
+///
+/// Not async:
+/// ```compile_fail
+/// #[corio::main]
+/// fn main() {}
+/// ```
+/// Zero workers:
+/// ```compile_fail
+/// #[corio::main(worker_threads = 0)]
+/// async fn main() {}
+/// ```
+/// Unknown argument:
+/// ```compile_fail
+/// #[corio::main(flavor = "current_thread")]
+/// async fn main() {}
+/// ```
+/// Not an integer:
+/// ```compile_fail
+/// #[corio::main(worker_threads = "4")]
+/// async fn main() {}
+/// ```
+/// Arguments:
+/// ```compile_fail
+/// #[corio::test]
+/// async fn takes_an_argument(x: u32) {}
+/// ```
+/// A second `#[test]`:
+/// ```compile_fail
+/// #[corio::test]
+/// #[test]
+/// async fn twice() {}
+/// ```
+/// And the correct forms compile:
+/// ```
+/// #[corio::main(worker_threads = 2, debug = false)]
+/// async fn main() -> Result<(), std::io::Error> {
+///     let v = corio::spawn(async { 1 }).await.unwrap();
+///     assert_eq!(v, 1);
+///     Ok(())
+/// }
+/// ```
+#[cfg(doctest)]
+pub struct MacroMisuse;

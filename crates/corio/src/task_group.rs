@@ -83,7 +83,12 @@ impl Shared {
     /// Marks the group cancelled and wakes every child so it notices.
     fn cancel(&self) {
         self.cancelled.store(true, Ordering::SeqCst);
-        let wakers: Vec<Waker> = self.wakers.lock().iter_mut().filter_map(Option::take).collect();
+        let wakers: Vec<Waker> = self
+            .wakers
+            .lock()
+            .iter_mut()
+            .filter_map(Option::take)
+            .collect();
         for waker in wakers {
             waker.wake();
         }

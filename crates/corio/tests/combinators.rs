@@ -143,7 +143,10 @@ fn dropping_gather_macro_drops_unfinished_children() {
         corio::gather!(yield_then(0, 1, &polls), forever(&dropped));
     });
     let waker = Waker::noop();
-    assert!(fut.as_mut().poll(&mut Context::from_waker(waker)).is_pending());
+    assert!(fut
+        .as_mut()
+        .poll(&mut Context::from_waker(waker))
+        .is_pending());
     assert!(!dropped.load(Ordering::SeqCst));
     drop(fut);
     assert!(dropped.load(Ordering::SeqCst));
@@ -189,8 +192,9 @@ fn gather_with_wakes_from_other_threads() {
 #[test]
 fn try_gather_returns_every_ok_in_order() {
     let polls = Arc::new(AtomicUsize::new(0));
-    let out: Result<Vec<usize>, ()> =
-        block_on(try_gather((0..10).map(|i| yield_then(10 - i, Ok(i), &polls))));
+    let out: Result<Vec<usize>, ()> = block_on(try_gather(
+        (0..10).map(|i| yield_then(10 - i, Ok(i), &polls)),
+    ));
     assert_eq!(out, Ok((0..10).collect()));
 }
 
@@ -269,7 +273,7 @@ fn wait_all_completed_returns_everything_in_input_order() {
 #[should_panic(expected = "empty set")]
 fn wait_on_nothing_is_an_error() {
     let none: Vec<BoxFut<i32>> = Vec::new();
-    let _ = wait(none, ReturnWhen::AllCompleted);
+    drop(wait(none, ReturnWhen::AllCompleted));
 }
 
 #[test]
@@ -299,11 +303,20 @@ fn as_completed_is_a_stream() {
     assert!(Pin::new(&mut stream).poll_next(&mut cx).is_pending());
     signals[2].set(2);
     signals[0].set(0);
-    assert_eq!(Pin::new(&mut stream).poll_next(&mut cx), Poll::Ready(Some(2)));
-    assert_eq!(Pin::new(&mut stream).poll_next(&mut cx), Poll::Ready(Some(0)));
+    assert_eq!(
+        Pin::new(&mut stream).poll_next(&mut cx),
+        Poll::Ready(Some(2))
+    );
+    assert_eq!(
+        Pin::new(&mut stream).poll_next(&mut cx),
+        Poll::Ready(Some(0))
+    );
     assert!(Pin::new(&mut stream).poll_next(&mut cx).is_pending());
     signals[1].set(1);
-    assert_eq!(Pin::new(&mut stream).poll_next(&mut cx), Poll::Ready(Some(1)));
+    assert_eq!(
+        Pin::new(&mut stream).poll_next(&mut cx),
+        Poll::Ready(Some(1))
+    );
     assert_eq!(Pin::new(&mut stream).poll_next(&mut cx), Poll::Ready(None));
 }
 

@@ -20,7 +20,7 @@ use super::ready_set::ReadySet;
 /// futures that were woken.
 ///
 /// ```
-/// # corio::__private::block_on_simple(async {
+/// # corio::run(async {
 /// let mut outputs = corio::as_completed((0..3).map(|i| async move { i * 10 }));
 /// let mut seen = Vec::new();
 /// while let Some(value) = outputs.next().await {

@@ -29,7 +29,7 @@ use super::ready_set::ReadySet;
 /// unfinished child.
 ///
 /// ```
-/// # corio::__private::block_on_simple(async {
+/// # corio::run(async {
 /// let (a, b, c) = corio::gather!(async { 1 }, async { "two" }, async { 3.0 });
 /// assert_eq!((a, b, c), (1, "two", 3.0));
 /// # });
@@ -91,7 +91,7 @@ macro_rules! __gather_impl {
 /// `Vec`.
 ///
 /// ```
-/// # corio::__private::block_on_simple(async {
+/// # corio::run(async {
 /// let squares = corio::gather((1..=4).map(|i| async move { i * i })).await;
 /// assert_eq!(squares, [1, 4, 9, 16]);
 /// # });

@@ -155,7 +155,7 @@ mod tests {
 
         set.drain(&parent, &mut out);
         assert!(out.is_empty());
-        set.waker(1).clone().wake();
+        set.waker(1).wake_by_ref();
         assert_eq!(count.0.load(Ordering::SeqCst), 2);
     }
 }

@@ -21,7 +21,7 @@ use super::ready_set::ReadySet;
 /// "First" means first in time, not in input order. Nothing is spawned.
 ///
 /// ```
-/// # corio::__private::block_on_simple(async {
+/// # corio::run(async {
 /// let all: Result<Vec<i32>, String> =
 ///     corio::try_gather((1..=3).map(|i| async move { Ok(i) })).await;
 /// assert_eq!(all, Ok(vec![1, 2, 3]));
@@ -101,10 +101,12 @@ where
         }
         this.finished = true;
         let outputs = (0..this.slots.len())
-            .map(|index| match pin_index(this.slots.as_mut(), index).take_output() {
-                Some(Ok(value)) => value,
-                _ => unreachable!("every child finished with Ok"),
-            })
+            .map(
+                |index| match pin_index(this.slots.as_mut(), index).take_output() {
+                    Some(Ok(value)) => value,
+                    _ => unreachable!("every child finished with Ok"),
+                },
+            )
             .collect();
         Poll::Ready(Ok(outputs))
     }

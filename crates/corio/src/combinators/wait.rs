@@ -11,6 +11,7 @@ use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use super::ready_set::ReadySet;
 
@@ -81,9 +82,29 @@ macro_rules! never_fails {
 }
 
 never_fails!(
-    (), bool, char, u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, f32, f64,
-    String, &'static str, std::time::Duration, std::time::Instant,
-    std::net::SocketAddr, std::path::PathBuf,
+    (),
+    bool,
+    char,
+    u8,
+    u16,
+    u32,
+    u64,
+    u128,
+    usize,
+    i8,
+    i16,
+    i32,
+    i64,
+    i128,
+    isize,
+    f32,
+    f64,
+    String,
+    &'static str,
+    std::time::Duration,
+    std::time::Instant,
+    std::net::SocketAddr,
+    std::path::PathBuf,
 );
 
 impl<T> Outcome for Vec<T> {
@@ -115,7 +136,9 @@ macro_rules! never_fails_tuple {
     };
 }
 
-never_fails_tuple!((A)(A, B)(A, B, C)(A, B, C, D)(A, B, C, D, E)(A, B, C, D, E, G));
+never_fails_tuple!((A)(A, B)(A, B, C)(A, B, C, D)(A, B, C, D, E)(
+    A, B, C, D, E, G
+));
 
 /// Waits for the futures of `futures` until `return_when` is met and resolves
 /// to `(done, pending)` (asyncio's `wait`).
@@ -138,7 +161,7 @@ never_fails_tuple!((A)(A, B)(A, B, C)(A, B, C, D)(A, B, C, D, E)(A, B, C, D, E, 
 ///
 /// ```
 /// use corio::ReturnWhen;
-/// # corio::__private::block_on_simple(async {
+/// # corio::run(async {
 /// let futures = vec![
 ///     Box::pin(async { 1 }) as std::pin::Pin<Box<dyn std::future::Future<Output = i32>>>,
 ///     Box::pin(std::future::pending()),
@@ -155,10 +178,7 @@ where
     <I::Item as IntoFuture>::IntoFuture: Unpin,
     <I::Item as IntoFuture>::Output: Outcome,
 {
-    let futures: Vec<_> = futures
-        .into_iter()
-        .map(|f| Some(f.into_future()))
-        .collect();
+    let futures: Vec<_> = futures.into_iter().map(|f| Some(f.into_future())).collect();
     assert!(
         !futures.is_empty(),
         "corio::wait called with an empty set of futures"
@@ -175,6 +195,60 @@ where
         finished: false,
     }
 }
+
+/// [`wait`] with a time limit: resolves when `return_when` is met or when
+/// `timeout` has passed, whichever comes first (asyncio's `wait(aws,
+/// timeout=...)`).
+///
+/// Reaching the timeout is not an error: the futures that finished are in
+/// `done`, the others in `pending`, none cancelled.
+///
+/// # Panics
+///
+/// Panics right away if `futures` is empty, like [`wait`].
+///
+/// ```
+/// use std::time::Duration;
+/// use corio::ReturnWhen;
+/// # corio::run(async {
+/// let slow = corio::spawn(corio::time::sleep(Duration::from_secs(60)));
+/// let fast = corio::spawn(async {});
+/// let (done, pending) =
+///     corio::wait_timeout([fast, slow], ReturnWhen::AllCompleted, Duration::from_millis(20)).await;
+/// assert_eq!((done.len(), pending.len()), (1, 1));
+/// pending[0].abort(); // wait never cancels: cancel explicitly if wanted
+/// # });
+/// ```
+pub fn wait_timeout<I>(
+    futures: I,
+    return_when: ReturnWhen,
+    timeout: Duration,
+) -> impl Future<Output = WaitOutput<<I::Item as IntoFuture>::IntoFuture>>
+where
+    I: IntoIterator,
+    I::Item: IntoFuture,
+    <I::Item as IntoFuture>::IntoFuture: Unpin,
+    <I::Item as IntoFuture>::Output: Outcome,
+{
+    let mut waiting = wait(futures, return_when);
+    async move {
+        let mut timer = std::pin::pin!(corio_io::time::sleep(timeout));
+        std::future::poll_fn(|cx| {
+            if let Poll::Ready(output) = Pin::new(&mut waiting).poll(cx) {
+                return Poll::Ready(output);
+            }
+            if timer.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(waiting.finish_now());
+            }
+            Poll::Pending
+        })
+        .await
+    }
+}
+
+/// What [`wait`] and [`wait_timeout`] resolve to: the outputs of the futures
+/// that finished and the futures that did not, each in input order.
+pub type WaitOutput<F> = (Vec<<F as Future>::Output>, Vec<F>);
 
 /// The future returned by [`wait`]; resolves to `(done outputs, pending
 /// futures)`.
@@ -234,8 +308,7 @@ where
     /// Stops waiting and splits what finished so far from what did not,
     /// like asyncio's `wait` reaching its timeout. Used by
     /// [`wait_timeout`](crate::wait_timeout).
-    #[allow(dead_code)]
-    pub(crate) fn finish_now(&mut self) -> (Vec<F::Output>, Vec<F>) {
+    fn finish_now(&mut self) -> (Vec<F::Output>, Vec<F>) {
         self.split()
     }
 }

@@ -1,0 +1,251 @@
+//! TaskGroup: results in spawn order, the first failure cancels the siblings
+//! at once (before `join` is awaited), every error and panic is carried, and
+//! dropping the group leaves no orphan task.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use corio::sync::Event;
+use corio::task::{TaskGroup, TaskGroupError};
+use corio::time::wait_for;
+
+/// Generous bound for waiting on a signal that must come.
+const BOUND: Duration = Duration::from_secs(30);
+
+/// Sets an event when dropped: proof that a cancelled child's future was
+/// dropped.
+struct SetOnDrop(Arc<Event>);
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.set();
+    }
+}
+
+/// A child that never finishes on its own and signals when it is dropped.
+async fn forever<T, E>(dropped: Arc<Event>, started: Option<Arc<Event>>) -> Result<T, E> {
+    let _guard = SetOnDrop(dropped);
+    if let Some(started) = started {
+        started.set();
+    }
+    std::future::pending().await
+}
+
+#[corio::test]
+async fn results_come_in_spawn_order() {
+    let mut group = TaskGroup::new();
+    for i in 0..50u64 {
+        group.spawn(async move {
+            // Later children finish first.
+            corio::time::sleep(Duration::from_millis(50 - i)).await;
+            Ok::<_, String>(i)
+        });
+    }
+    assert_eq!(group.len(), 50);
+    let values = group.join().await.unwrap();
+    assert_eq!(values, (0..50).collect::<Vec<_>>());
+}
+
+#[corio::test]
+async fn empty_group_joins_to_nothing() {
+    let group: TaskGroup<(), ()> = TaskGroup::new();
+    assert!(group.is_empty());
+    assert_eq!(group.join().await.unwrap(), Vec::<()>::new());
+}
+
+#[corio::test]
+async fn first_error_cancels_siblings_before_join() {
+    let dropped = Arc::new(Event::new());
+    let started = Arc::new(Event::new());
+    let fail = Arc::new(Event::new());
+    let mut group = TaskGroup::new();
+    group.spawn(forever::<u32, &str>(dropped.clone(), Some(started.clone())));
+    group.spawn({
+        let fail = fail.clone();
+        async move {
+            fail.wait().await;
+            Err("boom")
+        }
+    });
+    // Make sure the endless sibling runs before the failure.
+    wait_for(started.wait(), BOUND)
+        .await
+        .expect("sibling never started");
+    assert!(!group.is_cancelled());
+    fail.set();
+    // The sibling's future is dropped without anyone awaiting join().
+    wait_for(dropped.wait(), BOUND)
+        .await
+        .expect("sibling not cancelled by the failure");
+    assert!(group.is_cancelled());
+
+    let error = group.join().await.unwrap_err();
+    assert_eq!(error.len(), 1);
+    assert_eq!(error.errors().collect::<Vec<_>>(), [&"boom"]);
+    assert_eq!(
+        error.cancelled(),
+        1,
+        "the cancelled sibling is not an error"
+    );
+    assert_eq!(error.panics(), 0);
+}
+
+#[corio::test]
+async fn children_spawned_after_a_failure_never_run() {
+    let ran = Arc::new(AtomicUsize::new(0));
+    let mut group = TaskGroup::new();
+    group.spawn(async { Err::<(), _>(1) });
+    let deadline = Instant::now() + BOUND;
+    while !group.is_cancelled() && Instant::now() < deadline {
+        corio::time::sleep(Duration::from_millis(1)).await;
+    }
+    assert!(group.is_cancelled());
+    let counter = ran.clone();
+    group.spawn(async move {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    });
+    let error = group.join().await.unwrap_err();
+    assert_eq!(error.into_errors(), [1]);
+    assert_eq!(ran.load(Ordering::SeqCst), 0);
+}
+
+/// Two children fail at the same moment on two workers: both errors are
+/// carried, like an ExceptionGroup with two exceptions.
+#[corio::test(worker_threads = 2)]
+async fn every_error_is_collected() {
+    let arrived = Arc::new(AtomicUsize::new(0));
+    let mut group = TaskGroup::new();
+    for name in ["left", "right"] {
+        let arrived = arrived.clone();
+        group.spawn(async move {
+            // Hold the worker until both children are inside their poll, so
+            // neither can observe the other's cancellation first.
+            arrived.fetch_add(1, Ordering::SeqCst);
+            let deadline = Instant::now() + BOUND;
+            while arrived.load(Ordering::SeqCst) < 2 && Instant::now() < deadline {
+                std::hint::spin_loop();
+            }
+            Err::<(), _>(name)
+        });
+    }
+    let error = group.join().await.unwrap_err();
+    let mut errors = error.into_errors();
+    errors.sort();
+    assert_eq!(errors, ["left", "right"]);
+}
+
+#[corio::test]
+async fn a_panic_cancels_siblings_and_is_carried() {
+    let dropped = Arc::new(Event::new());
+    let mut group = TaskGroup::new();
+    group.spawn(forever::<(), String>(dropped.clone(), None));
+    group.spawn(async {
+        corio::yield_now().await;
+        panic!("child exploded");
+    });
+    wait_for(dropped.wait(), BOUND)
+        .await
+        .expect("sibling not cancelled by the panic");
+    let error: TaskGroupError<String> = group.join().await.unwrap_err();
+    assert_eq!(error.panics(), 1);
+    assert_eq!(error.errors().count(), 0);
+    assert!(error.to_string().contains("child exploded"), "{error}");
+    let payload = error.into_failures().remove(0).into_panic().unwrap();
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"child exploded"));
+}
+
+#[corio::test]
+async fn errors_come_in_the_order_they_happened() {
+    let mut group = TaskGroup::new();
+    let gate = Arc::new(Event::new());
+    for i in 0..4 {
+        let gate = gate.clone();
+        group.spawn(async move {
+            if i == 2 {
+                // Fails first, by itself.
+                return Err(i);
+            }
+            gate.wait().await;
+            Ok(i)
+        });
+    }
+    let error = group.join().await.unwrap_err();
+    assert_eq!(error.first().and_then(|f| f.error()), Some(&2));
+    assert_eq!(error.cancelled(), 3);
+}
+
+#[corio::test]
+async fn dropping_the_group_cancels_every_child() {
+    let drops: Vec<Arc<Event>> = (0..10).map(|_| Arc::new(Event::new())).collect();
+    let starts: Vec<Arc<Event>> = (0..10).map(|_| Arc::new(Event::new())).collect();
+    let mut group = TaskGroup::<(), ()>::new();
+    for (dropped, started) in drops.iter().zip(&starts) {
+        group.spawn(forever(dropped.clone(), Some(started.clone())));
+    }
+    for started in &starts {
+        wait_for(started.wait(), BOUND)
+            .await
+            .expect("child never started");
+    }
+    drop(group);
+    for dropped in &drops {
+        wait_for(dropped.wait(), BOUND)
+            .await
+            .expect("a child outlived its dropped group");
+    }
+}
+
+#[corio::test]
+async fn dropping_join_cancels_every_child() {
+    let dropped = Arc::new(Event::new());
+    let mut group = TaskGroup::<(), ()>::new();
+    group.spawn(forever(dropped.clone(), None));
+    group.spawn(async { Ok(()) });
+    // join() gives up at the timeout; dropping it drops the group.
+    assert!(wait_for(group.join(), Duration::from_millis(20))
+        .await
+        .is_err());
+    wait_for(dropped.wait(), BOUND)
+        .await
+        .expect("a child outlived its dropped join()");
+}
+
+#[corio::test]
+async fn cancel_stops_every_child() {
+    let dropped = Arc::new(Event::new());
+    let started = Arc::new(Event::new());
+    let mut group = TaskGroup::<(), ()>::new();
+    group.spawn(forever(dropped.clone(), Some(started.clone())));
+    wait_for(started.wait(), BOUND)
+        .await
+        .expect("child never started");
+    group.cancel();
+    wait_for(dropped.wait(), BOUND)
+        .await
+        .expect("not cancelled");
+    let error = group.join().await.unwrap_err();
+    assert!(error.is_empty());
+    assert_eq!(error.cancelled(), 1);
+}
+
+#[corio::test(worker_threads = 2)]
+async fn many_children_and_one_failure() {
+    let mut group = TaskGroup::new();
+    let started = Arc::new(AtomicUsize::new(0));
+    for i in 0..1_000u32 {
+        let started = started.clone();
+        group.spawn(async move {
+            started.fetch_add(1, Ordering::SeqCst);
+            if i == 500 {
+                return Err("the one");
+            }
+            // Everyone else would wait forever.
+            std::future::pending::<()>().await;
+            Ok(i)
+        });
+    }
+    let error = wait_for(group.join(), BOUND).await.expect("join hung");
+    let error = error.unwrap_err();
+    assert_eq!(error.into_errors(), ["the one"]);
+}
