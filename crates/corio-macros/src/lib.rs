@@ -55,9 +55,7 @@ use syn::{Expr, ExprLit, ItemFn, Lit, MetaNameValue, Token};
 /// `main` may return a value, such as a `Result`.
 #[proc_macro_attribute]
 pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand(args.into(), item.into(), Kind::Main)
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    expand_or_report(args.into(), item.into(), Kind::Main).into()
 }
 
 /// Runs an `async fn` test on a new corio runtime; the function becomes a
@@ -74,9 +72,30 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `#[should_panic]` or `#[ignore]` are kept.
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand(args.into(), item.into(), Kind::Test)
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    expand_or_report(args.into(), item.into(), Kind::Test).into()
+}
+
+/// Expands, or on misuse gives the error plus a plain stub of the function,
+/// so the error is the only one reported (no "`main` function not found").
+fn expand_or_report(args: TokenStream2, item: TokenStream2, kind: Kind) -> TokenStream2 {
+    match expand(args, item.clone(), kind) {
+        Ok(tokens) => tokens,
+        Err(error) => {
+            let error = error.into_compile_error();
+            match syn::parse2::<ItemFn>(item) {
+                Ok(function) => {
+                    let name = &function.sig.ident;
+                    let vis = &function.vis;
+                    quote! {
+                        #error
+                        #[allow(dead_code)]
+                        #vis fn #name() {}
+                    }
+                }
+                Err(_) => error,
+            }
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq)]

@@ -29,7 +29,7 @@
 //! | `asyncio.create_task(coro)`      | [`spawn`]`(fut)` → [`task::JoinHandle`]            |
 //! | `asyncio.to_thread(f)`           | [`to_thread`]`(f)` (also [`spawn_blocking`])       |
 //! | `asyncio.sleep(0)`               | [`yield_now`]`()`                                  |
-//! | `asyncio.gather(a, b)`           | [`gather!`]`(a, b)`, [`gather`]`(iter)`, [`try_gather`]`(iter)` |
+//! | `asyncio.gather(a, b)`           | [`gather!`]`(a, b)`, [`gather`](gather())`(iter)`, [`try_gather`]`(iter)` |
 //! | `asyncio.wait(aws, return_when)` | [`wait`]`(iter, `[`ReturnWhen`]`)`, [`wait_timeout`] |
 //! | `asyncio.as_completed(aws)`      | [`as_completed`]`(iter)`                           |
 //! | `asyncio.wait_for(aw, t)`        | [`time::wait_for`]`(fut, t)`                       |
@@ -85,8 +85,8 @@ pub mod runtime {
     pub use corio_rt::runtime::{Builder, Handle, Runtime, RuntimeMetrics};
 }
 
-/// Tasks: spawning, [`JoinHandle`], [`JoinError`], task ids and names, and
-/// [`TaskGroup`] (asyncio's `Task`, `create_task` and `TaskGroup`).
+/// Tasks: spawning, [`JoinHandle`](task::JoinHandle), [`JoinError`](task::JoinError),
+/// task ids and names, and [`TaskGroup`](task::TaskGroup) (asyncio's `Task`, `create_task` and `TaskGroup`).
 pub mod task {
     pub use corio_rt::task::{
         id, name, spawn, spawn_blocking, try_id, yield_now, Builder, Id, JoinError, JoinHandle,

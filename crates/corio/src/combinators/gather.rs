@@ -114,7 +114,7 @@ where
     }
 }
 
-/// The future returned by [`gather`]; resolves to `Vec<F::Output>` in input
+/// The future returned by [`gather()`]; resolves to `Vec<F::Output>` in input
 /// order.
 #[must_use = "futures do nothing unless awaited"]
 pub struct Gather<F: Future> {
