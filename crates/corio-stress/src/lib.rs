@@ -2,6 +2,17 @@
 //! watchdog that turns a hang into a failure, invariant checks and a tiny
 //! random number generator (no dependency beyond corio).
 //!
+//! | binary        | what it hammers                                           |
+//! |---------------|-----------------------------------------------------------|
+//! | `spawn_storm` | a million spawns, nested spawn trees, detached tasks, spawns from threads |
+//! | `ping_pong`   | pairs of tasks bouncing values through one-slot queues    |
+//! | `sync_storm`  | Lock, Semaphore, Queue under contention with random cancellation |
+//! | `timer_storm` | timeouts that fire and don't, aborted sleepers, intervals  |
+//! | `group_storm` | TaskGroups with failures, panics and drops; `wait` and `as_completed` at scale |
+//!
+//! Run one with `cargo run --release -p corio-stress --bin sync_storm -- 2 60`
+//! (twice the default work, hang after 60 s).
+//!
 //! Every binary takes two optional positional arguments:
 //! `<scale> <bound-seconds>`. `scale` multiplies the default amount of work
 //! (1 = defaults sized to finish in a few seconds on 2 cores); the bound is
