@@ -93,7 +93,7 @@ pub mod task {
         YieldNow,
     };
 
-    pub use crate::task_group::{TaskFailure, TaskGroup, TaskGroupError};
+    pub use crate::task_group::{TaskGroup, TaskGroupError, TaskPanic};
 }
 
 /// asyncio's synchronization primitives (`Lock`, `Semaphore`, `Event`,

@@ -55,7 +55,7 @@ use crate::task::{Id, JoinHandle};
 /// group.spawn(async { Err::<(), _>("boom") });
 /// group.spawn(std::future::pending()); // cancelled by the failure
 /// let error = group.join().await.unwrap_err();
-/// assert_eq!(error.errors().collect::<Vec<_>>(), [&"boom"]);
+/// assert_eq!(error.errors(), ["boom"]);
 /// # });
 /// ```
 pub struct TaskGroup<T, E> {
@@ -198,23 +198,20 @@ impl<T, E> TaskGroup<T, E> {
     /// children still running.
     pub async fn join(mut self) -> Result<Vec<T>, TaskGroupError<E>> {
         let mut values = Vec::with_capacity(self.children.len());
-        let mut failures = Vec::new();
+        let mut errors = Vec::new();
+        let mut panics = Vec::new();
         let mut cancelled = 0;
         for handle in self.children.iter_mut() {
             match handle.await {
                 Ok(ChildOutcome::Ok(value)) => values.push(value),
-                Ok(ChildOutcome::Failed(order, error)) => {
-                    failures.push((order, TaskFailure::Error(error)))
-                }
-                Ok(ChildOutcome::Panicked(order, payload)) => {
-                    failures.push((order, TaskFailure::panic(payload)))
-                }
+                Ok(ChildOutcome::Failed(order, error)) => errors.push((order, error)),
+                Ok(ChildOutcome::Panicked(order, payload)) => panics.push((order, payload)),
                 Ok(ChildOutcome::Cancelled) => cancelled += 1,
                 // The wrapper catches the child's panics; one escaping it
                 // came from dropping the child's future. Still a failure.
                 Err(error) if error.is_panic() => {
                     self.shared.cancel();
-                    failures.push((usize::MAX, TaskFailure::panic(error.into_panic())));
+                    panics.push((usize::MAX, error.into_panic()));
                 }
                 // Aborted from outside the group, e.g. by runtime shutdown.
                 Err(_) => cancelled += 1,
@@ -222,12 +219,17 @@ impl<T, E> TaskGroup<T, E> {
         }
         // Every child finished: nothing left for `Drop` to cancel.
         self.children.clear();
-        if failures.is_empty() && cancelled == 0 {
+        if errors.is_empty() && panics.is_empty() && cancelled == 0 {
             return Ok(values);
         }
-        failures.sort_by_key(|(order, _)| *order);
+        errors.sort_by_key(|(order, _)| *order);
+        panics.sort_by_key(|(order, _)| *order);
         Err(TaskGroupError {
-            failures: failures.into_iter().map(|(_, failure)| failure).collect(),
+            errors: errors.into_iter().map(|(_, error)| error).collect(),
+            panics: panics
+                .into_iter()
+                .map(|(_, payload)| TaskPanic(Mutex::new(payload)))
+                .collect(),
             cancelled,
         })
     }
@@ -295,131 +297,98 @@ impl<T, E> fmt::Debug for TaskGroup<T, E> {
     }
 }
 
-/// Why one child of a [`TaskGroup`] failed.
-pub enum TaskFailure<E> {
-    /// The child returned `Err`.
-    Error(E),
-    /// The child panicked; the payload is kept for [`TaskFailure::into_panic`]
-    /// (behind a lock only so that the failure is `Sync` when `E` is).
-    Panic(Mutex<Box<dyn Any + Send + 'static>>),
-}
+/// The panic of one child of a [`TaskGroup`], kept so it can be re-raised
+/// with `std::panic::resume_unwind`.
+///
+/// The payload sits behind a lock only so that a [`TaskGroupError`] is `Sync`
+/// (for `Box<dyn Error + Send + Sync>`) when `E` is.
+pub struct TaskPanic(Mutex<Box<dyn Any + Send + 'static>>);
 
-impl<E> TaskFailure<E> {
-    fn panic(payload: Box<dyn Any + Send + 'static>) -> Self {
-        TaskFailure::Panic(Mutex::new(payload))
-    }
-
-    /// Whether the child panicked.
-    pub fn is_panic(&self) -> bool {
-        matches!(self, TaskFailure::Panic(_))
-    }
-
-    /// The error the child returned, if it returned one.
-    pub fn error(&self) -> Option<&E> {
-        match self {
-            TaskFailure::Error(error) => Some(error),
-            TaskFailure::Panic(_) => None,
-        }
-    }
-
-    /// The error the child returned, if it returned one.
-    pub fn into_error(self) -> Option<E> {
-        match self {
-            TaskFailure::Error(error) => Some(error),
-            TaskFailure::Panic(_) => None,
-        }
-    }
-
-    /// The panic payload, if the child panicked (for
-    /// `std::panic::resume_unwind`).
-    pub fn into_panic(self) -> Option<Box<dyn Any + Send + 'static>> {
-        match self {
-            TaskFailure::Error(_) => None,
-            TaskFailure::Panic(payload) => Some(payload.into_inner()),
-        }
-    }
-
-    /// The panic message, when the payload is a string.
-    fn panic_message(&self) -> Option<String> {
-        let TaskFailure::Panic(payload) = self else {
-            return None;
-        };
-        let payload = payload.lock();
+impl TaskPanic {
+    /// The panic message, when the payload is a string (as `panic!` makes it).
+    pub fn message(&self) -> Option<String> {
+        let payload = self.0.lock();
         payload
             .downcast_ref::<&str>()
             .map(|s| s.to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned())
     }
+
+    /// The payload, for `std::panic::resume_unwind`.
+    pub fn into_payload(self) -> Box<dyn Any + Send + 'static> {
+        self.0.into_inner()
+    }
 }
 
-impl<E: fmt::Debug> fmt::Debug for TaskFailure<E> {
+impl fmt::Debug for TaskPanic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TaskFailure::Error(error) => f.debug_tuple("Error").field(error).finish(),
-            TaskFailure::Panic(_) => match self.panic_message() {
-                Some(message) => f.debug_tuple("Panic").field(&message).finish(),
-                None => f.write_str("Panic(..)"),
-            },
+        match self.message() {
+            Some(message) => f.debug_tuple("TaskPanic").field(&message).finish(),
+            None => f.write_str("TaskPanic(..)"),
         }
     }
 }
 
-impl<E: fmt::Display> fmt::Display for TaskFailure<E> {
+impl fmt::Display for TaskPanic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TaskFailure::Error(error) => error.fmt(f),
-            TaskFailure::Panic(_) => match self.panic_message() {
-                Some(message) => write!(f, "task panicked: {message}"),
-                None => f.write_str("task panicked"),
-            },
+        match self.message() {
+            Some(message) => write!(f, "task panicked: {message}"),
+            None => f.write_str("task panicked"),
         }
     }
 }
 
 /// Every failure of a [`TaskGroup`]: asyncio's ExceptionGroup.
 ///
-/// The failures come in the order they happened, so
-/// [`first`](Self::first) is the one that cancelled the group.
+/// The errors the children returned and the panics they raised, each list in
+/// the order the failures happened (so `errors()[0]` is the first error), and
+/// how many children were cancelled.
+///
+/// ```
+/// # corio::run(async {
+/// let mut group = corio::task::TaskGroup::new();
+/// group.spawn(async { Err::<(), _>(std::io::Error::other("disk full")) });
+/// let error = group.join().await.unwrap_err();
+/// assert_eq!(error.errors().len(), 1);
+/// assert_eq!(error.errors()[0].to_string(), "disk full");
+/// assert!(error.panics().is_empty());
+/// # });
+/// ```
 pub struct TaskGroupError<E> {
-    failures: Vec<TaskFailure<E>>,
+    errors: Vec<E>,
+    panics: Vec<TaskPanic>,
     cancelled: usize,
 }
 
 impl<E> TaskGroupError<E> {
-    /// Every failure, in the order they happened.
-    pub fn failures(&self) -> &[TaskFailure<E>] {
-        &self.failures
+    /// The errors children returned, in the order they happened.
+    pub fn errors(&self) -> &[E] {
+        &self.errors
     }
 
-    /// Every failure, in the order they happened.
-    pub fn into_failures(self) -> Vec<TaskFailure<E>> {
-        self.failures
-    }
-
-    /// The failure that started the cancellation, if any (a group cancelled
-    /// with [`TaskGroup::cancel`] or from outside may have none).
-    pub fn first(&self) -> Option<&TaskFailure<E>> {
-        self.failures.first()
-    }
-
-    /// The errors children returned, in the order they happened (panics
-    /// left out).
-    pub fn errors(&self) -> impl Iterator<Item = &E> + '_ {
-        self.failures.iter().filter_map(TaskFailure::error)
-    }
-
-    /// The errors children returned, in the order they happened (panics
-    /// dropped).
+    /// The errors children returned, in the order they happened (the panics
+    /// are dropped).
     pub fn into_errors(self) -> Vec<E> {
-        self.failures
+        self.errors
+    }
+
+    /// The panics of children, in the order they happened.
+    pub fn panics(&self) -> &[TaskPanic] {
+        &self.panics
+    }
+
+    /// The panic payloads of children, in the order they happened (the
+    /// errors are dropped).
+    pub fn into_panics(self) -> Vec<Box<dyn Any + Send + 'static>> {
+        self.panics
             .into_iter()
-            .filter_map(TaskFailure::into_error)
+            .map(TaskPanic::into_payload)
             .collect()
     }
 
-    /// How many children panicked.
-    pub fn panics(&self) -> usize {
-        self.failures.iter().filter(|f| f.is_panic()).count()
+    /// The errors and the panics, taken apart.
+    pub fn into_parts(self) -> (Vec<E>, Vec<TaskPanic>) {
+        (self.errors, self.panics)
     }
 
     /// How many children were cancelled before they finished (by the group
@@ -430,19 +399,20 @@ impl<E> TaskGroupError<E> {
 
     /// How many children failed (errors plus panics).
     pub fn len(&self) -> usize {
-        self.failures.len()
+        self.errors.len() + self.panics.len()
     }
 
     /// Whether no child failed (the group was only cancelled).
     pub fn is_empty(&self) -> bool {
-        self.failures.is_empty()
+        self.len() == 0
     }
 }
 
 impl<E: fmt::Debug> fmt::Debug for TaskGroupError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TaskGroupError")
-            .field("failures", &self.failures)
+            .field("errors", &self.errors)
+            .field("panics", &self.panics)
             .field("cancelled", &self.cancelled)
             .finish()
     }
@@ -450,16 +420,16 @@ impl<E: fmt::Debug> fmt::Debug for TaskGroupError<E> {
 
 impl<E: fmt::Display> fmt::Display for TaskGroupError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.failures.len() {
-            0 => write!(f, "task group cancelled ({} tasks)", self.cancelled),
-            n => {
-                write!(f, "{n} task(s) of the group failed")?;
-                for (i, failure) in self.failures.iter().enumerate() {
-                    write!(f, "{}{failure}", if i == 0 { ": " } else { "; " })?;
-                }
-                Ok(())
-            }
+        if self.is_empty() {
+            return write!(f, "task group cancelled ({} tasks)", self.cancelled);
         }
+        write!(f, "{} task(s) of the group failed", self.len())?;
+        let errors = self.errors.iter().map(|e| e as &dyn fmt::Display);
+        let panics = self.panics.iter().map(|p| p as &dyn fmt::Display);
+        for (i, failure) in errors.chain(panics).enumerate() {
+            write!(f, "{}{failure}", if i == 0 { ": " } else { "; " })?;
+        }
+        Ok(())
     }
 }
 

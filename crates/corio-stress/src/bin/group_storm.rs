@@ -121,19 +121,16 @@ async fn run_group(seed: u64, children: u64, alive: Arc<AtomicI64>) -> Result<Gr
             if error.is_empty() {
                 return Err(format!("group {seed}: error without failures"));
             }
-            for failure in error.failures() {
-                match failure.error() {
-                    Some(&i) if roles[i as usize] != Role::Fail => {
-                        return Err(format!(
-                            "group {seed}: child {i} reported failing, role {:?}",
-                            roles[i as usize]
-                        ))
-                    }
-                    _ => {}
+            for &i in error.errors() {
+                if roles[i as usize] != Role::Fail {
+                    return Err(format!(
+                        "group {seed}: child {i} reported failing, role {:?}",
+                        roles[i as usize]
+                    ));
                 }
             }
             let panics = roles.iter().filter(|r| **r == Role::Panic).count();
-            if error.panics() > panics {
+            if error.panics().len() > panics {
                 return Err(format!("group {seed}: more panics than panicking children"));
             }
             Ok(GroupEnd::Failed)
