@@ -55,6 +55,13 @@ pub use combinators::wait::{wait, wait_timeout, Outcome, ReturnWhen, Wait, WaitO
 
 pub use corio_rt::{run, spawn, spawn_blocking, yield_now};
 
+// The types most programs name, also at the root (as asyncio has
+// `asyncio.Task` and `asyncio.TaskGroup`); their home is the module.
+#[doc(no_inline)]
+pub use runtime::{Builder, Handle, Runtime};
+#[doc(no_inline)]
+pub use task::{JoinError, JoinHandle, TaskGroup, TaskGroupError};
+
 /// Runs the blocking function `f` on the blocking thread pool and returns a
 /// handle to its result: asyncio's `to_thread`, the same as
 /// [`spawn_blocking`].

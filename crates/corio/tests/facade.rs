@@ -239,3 +239,55 @@ async fn abort_cancels_a_task() {
     let error = wait_for(handle, BOUND).await.unwrap().unwrap_err();
     assert!(error.is_cancelled());
 }
+
+#[test]
+fn runtime_types_at_the_root() {
+    let rt = corio::Runtime::new().expect("runtime");
+    let handle: corio::Handle = rt.handle().clone();
+    let join: corio::JoinHandle<u8> = handle.spawn(async { 3 });
+    assert_eq!(rt.block_on(join).unwrap(), 3);
+    let rt2 = corio::Builder::new().worker_threads(1).build().unwrap();
+    rt2.shutdown_timeout(Duration::from_secs(5));
+}
+
+#[corio::test(worker_threads = 2)]
+async fn tcp_echo_between_tasks() {
+    use corio::io::{AsyncReadExt, AsyncWriteExt};
+    use corio::net::{TcpListener, TcpStream};
+
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = corio::spawn(async move {
+        // Serve 8 clients, each on its own task.
+        let mut sessions = Vec::new();
+        for _ in 0..8 {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            sessions.push(corio::spawn(async move {
+                let mut buf = [0u8; 64];
+                loop {
+                    let n = stream.read(&mut buf).await.unwrap();
+                    if n == 0 {
+                        break;
+                    }
+                    stream.write_all(&buf[..n]).await.unwrap();
+                }
+            }));
+        }
+        for session in corio::gather(sessions).await {
+            session.unwrap();
+        }
+    });
+    let clients = (0..8u8).map(|i| {
+        corio::spawn(async move {
+            let mut stream = TcpStream::connect(addr).await.unwrap();
+            let message = [i; 32];
+            stream.write_all(&message).await.unwrap();
+            let mut back = [0u8; 32];
+            stream.read_exact(&mut back).await.unwrap();
+            back == message
+        })
+    });
+    let echoed = wait_for(corio::gather(clients), BOUND).await.expect("hung");
+    assert!(echoed.into_iter().all(|ok| ok.unwrap()));
+    wait_for(server, BOUND).await.expect("server hung").unwrap();
+}
