@@ -85,9 +85,8 @@ where
     spawn_blocking(f)
 }
 
-/// The runtime: [`Runtime`](runtime::Runtime), its
-/// [`Builder`](runtime::Builder) and [`Handle`](runtime::Handle)
-/// (asyncio's event loop).
+/// The runtime: [`Runtime`], its [`Builder`] and [`Handle`] (asyncio's event
+/// loop).
 pub mod runtime {
     pub use corio_rt::runtime::{Builder, Handle, Runtime, RuntimeMetrics};
 }
