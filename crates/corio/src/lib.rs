@@ -91,8 +91,8 @@ pub mod runtime {
     pub use corio_rt::runtime::{Builder, Handle, Runtime, RuntimeMetrics};
 }
 
-/// Tasks: spawning, [`JoinHandle`](task::JoinHandle), [`JoinError`](task::JoinError),
-/// task ids and names, and [`TaskGroup`](task::TaskGroup) (asyncio's `Task`, `create_task` and `TaskGroup`).
+/// Tasks: spawning, [`JoinHandle`], [`JoinError`], task ids and names, and
+/// [`TaskGroup`] (asyncio's `Task`, `create_task` and `TaskGroup`).
 pub mod task {
     pub use corio_rt::task::{
         id, name, spawn, spawn_blocking, try_id, yield_now, Builder, Id, JoinError, JoinHandle,
