@@ -28,6 +28,7 @@ use crate::scheduler::Shared;
 use crate::task::{self, JoinHandle, Notified, RawTask, Schedule};
 
 /// How long an idle blocking thread waits for work before exiting.
+#[cfg_attr(loom, allow(dead_code))]
 pub(crate) const KEEP_ALIVE: Duration = Duration::from_secs(10);
 
 pub(crate) struct BlockingPool {
@@ -121,7 +122,6 @@ impl BlockingPool {
     }
 
     /// Cancels queued work and waits (until `deadline`) for the threads.
-    #[cfg(not(loom))]
     pub(crate) fn shutdown(&self, deadline: Option<Instant>) {
         let (queued, handles) = {
             let mut s = self.inner.state.lock();
@@ -131,6 +131,7 @@ impl BlockingPool {
             // Wait for the threads to exit, up to the deadline.
             while s.threads > 0 {
                 match deadline {
+                    #[cfg(not(loom))]
                     Some(d) => {
                         if Instant::now() >= d
                             || self.inner.exited.wait_until(&mut s, d).timed_out()
@@ -138,7 +139,10 @@ impl BlockingPool {
                             break;
                         }
                     }
-                    None => self.inner.exited.wait(&mut s),
+                    // loom does not model time: wait as if without a deadline.
+                    #[cfg(loom)]
+                    Some(_) => crate::loom::condvar_wait(&self.inner.exited, &mut s),
+                    None => crate::loom::condvar_wait(&self.inner.exited, &mut s),
                 }
             }
             let handles = if s.threads == 0 {

@@ -44,8 +44,8 @@ mod imp {
         cv.wait(g);
     }
 
-    pub(crate) mod queue {
-        pub(crate) use crossbeam_deque::{Injector, Steal, Stealer, Worker};
+    pub mod queue {
+        pub use crossbeam_deque::{Injector, Steal, Stealer, Worker};
     }
 }
 
@@ -87,83 +87,84 @@ mod imp {
     /// Model-checkable stand-ins for crossbeam-deque: same method names, a
     /// loom `Mutex<VecDeque>` inside, and a capacity small enough that loom
     /// explores the interesting interleavings quickly.
-    pub(crate) mod queue {
+    #[allow(missing_docs)]
+    pub mod queue {
         use std::collections::VecDeque;
 
-        pub(crate) enum Steal<T> {
+        pub enum Steal<T> {
             Empty,
             Success(T),
             Retry,
         }
 
         impl<T> Steal<T> {
-            pub(crate) fn success(self) -> Option<T> {
+            pub fn success(self) -> Option<T> {
                 match self {
                     Steal::Success(t) => Some(t),
                     _ => None,
                 }
             }
-            pub(crate) fn is_retry(&self) -> bool {
+            pub fn is_retry(&self) -> bool {
                 matches!(self, Steal::Retry)
             }
         }
 
         type Shared<T> = loom::sync::Arc<loom::sync::Mutex<VecDeque<T>>>;
 
-        pub(crate) struct Injector<T>(loom::sync::Mutex<VecDeque<T>>);
+        pub struct Injector<T>(loom::sync::Mutex<VecDeque<T>>);
 
         impl<T> Injector<T> {
-            pub(crate) fn new() -> Self {
+            pub fn new() -> Self {
                 Injector(loom::sync::Mutex::new(VecDeque::new()))
             }
-            pub(crate) fn push(&self, t: T) {
+            pub fn push(&self, t: T) {
                 self.0.lock().unwrap().push_back(t);
             }
-            pub(crate) fn is_empty(&self) -> bool {
+            pub fn is_empty(&self) -> bool {
                 self.0.lock().unwrap().is_empty()
             }
-            pub(crate) fn len(&self) -> usize {
+            pub fn len(&self) -> usize {
                 self.0.lock().unwrap().len()
             }
-            pub(crate) fn steal(&self) -> Steal<T> {
+            pub fn steal(&self) -> Steal<T> {
                 match self.0.lock().unwrap().pop_front() {
                     Some(t) => Steal::Success(t),
                     None => Steal::Empty,
                 }
             }
-            pub(crate) fn steal_batch_and_pop(&self, _dest: &Worker<T>) -> Steal<T> {
+            pub fn steal_batch_and_pop(&self, _dest: &Worker<T>) -> Steal<T> {
                 self.steal()
             }
         }
 
-        pub(crate) struct Worker<T>(Shared<T>);
-        pub(crate) struct Stealer<T>(Shared<T>);
+        pub struct Worker<T>(Shared<T>);
+        pub struct Stealer<T>(Shared<T>);
 
         impl<T> Worker<T> {
-            pub(crate) fn new_fifo() -> Self {
+            pub fn new_fifo() -> Self {
                 Worker(loom::sync::Arc::new(
                     loom::sync::Mutex::new(VecDeque::new()),
                 ))
             }
-            pub(crate) fn stealer(&self) -> Stealer<T> {
+            pub fn stealer(&self) -> Stealer<T> {
                 Stealer(self.0.clone())
             }
-            pub(crate) fn push(&self, t: T) {
+            pub fn push(&self, t: T) {
                 self.0.lock().unwrap().push_back(t);
             }
-            pub(crate) fn pop(&self) -> Option<T> {
+            pub fn pop(&self) -> Option<T> {
                 self.0.lock().unwrap().pop_front()
             }
-            pub(crate) fn is_empty(&self) -> bool {
+            pub fn is_empty(&self) -> bool {
                 self.0.lock().unwrap().is_empty()
             }
         }
 
         impl<T> Stealer<T> {
-            pub(crate) fn is_empty(&self) -> bool {
+            pub fn is_empty(&self) -> bool {
                 self.0.lock().unwrap().is_empty()
             }
-            pub(crate) fn steal_batch_and_pop(&self, dest: &Worker<T>) -> Steal<T> {
+            pub fn steal_batch_and_pop(&self, dest: &Worker<T>) -> Steal<T> {
                 let mut src = self.0.lock().unwrap();
                 let n = src.len();
                 if n == 0 {
@@ -183,3 +184,7 @@ mod imp {
 }
 
 pub(crate) use imp::*;
+
+/// A process-wide counter that no protocol depends on (task ids): std's
+/// atomic in both worlds, because loom atomics cannot live in a `static`.
+pub(crate) use std::sync::atomic::AtomicU64 as StaticAtomicU64;

@@ -28,7 +28,7 @@ pub use raw::Notified;
 pub use raw::RawTask;
 
 use crate::context;
-use crate::loom::{AtomicU64, Ordering};
+use crate::loom::{Ordering, StaticAtomicU64};
 
 /// Where a task is sent when it is woken. Implemented by the work-stealing
 /// scheduler and the blocking pool; public (hidden) so loom models can drive
@@ -58,7 +58,7 @@ pub struct Id(NonZeroU64);
 
 impl Id {
     pub(crate) fn next() -> Id {
-        static NEXT: AtomicU64 = AtomicU64::new(1);
+        static NEXT: StaticAtomicU64 = StaticAtomicU64::new(1);
         // Relaxed: uniqueness needs only the atomicity of the increment.
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         Id(NonZeroU64::new(n).expect("task id counter wrapped"))

@@ -82,7 +82,8 @@ impl RawTask {
     }
 
     /// Drops one reference, freeing the task if it was the last.
-    pub(crate) fn drop_ref(self) {
+    #[doc(hidden)]
+    pub fn drop_ref(self) {
         if self.header().state.ref_dec(1) {
             // SAFETY: we held the last reference.
             unsafe { (self.header().vtable.dealloc)(self.0) }
@@ -117,7 +118,8 @@ impl Notified {
     }
 
     /// Runs the task's next step (poll or cancel) and consumes the reference.
-    pub(crate) fn run(self) {
+    #[doc(hidden)]
+    pub fn run(self) {
         let raw = self.into_raw();
         // SAFETY: we owned a reference and NOTIFIED; `run` takes both over.
         unsafe { (raw.header().vtable.run)(raw.as_ptr()) }

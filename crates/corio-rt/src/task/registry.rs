@@ -10,13 +10,15 @@
 //! shutdown drain. Once [`Registry::close`]d, inserts fail, so tasks spawned
 //! during shutdown are cancelled at once instead of escaping the drain.
 
+use crossbeam_utils::CachePadded;
+
 use super::raw::RawTask;
 use crate::loom::{AtomicUsize, Mutex, Ordering};
 
 const SHARDS: usize = 32;
 
 pub(crate) struct Registry {
-    shards: Box<[crossbeam_utils::CachePadded<Mutex<Shard>>]>,
+    shards: Box<[CachePadded<Mutex<Shard>>]>,
     live: AtomicUsize,
 }
 
@@ -30,7 +32,9 @@ struct Shard {
 impl Registry {
     pub(crate) fn new() -> Registry {
         Registry {
-            shards: (0..SHARDS).map(|_| Default::default()).collect(),
+            shards: (0..SHARDS)
+                .map(|_| CachePadded::new(Mutex::new(Shard::default())))
+                .collect(),
             live: AtomicUsize::new(0),
         }
     }

@@ -1,0 +1,146 @@
+//! loom model of the scheduler's park/notify protocol (corio-rt
+//! `scheduler/idle.rs`): a task pushed where a worker could find it is never
+//! left behind while every worker sleeps.
+//!
+//! A lost wakeup shows up as a deadlock (every thread blocked), which loom
+//! reports as a failure. Under `--cfg corio_mutant_lost_wakeup` the parking
+//! worker skips its re-check of the queues, and these models must fail.
+#![cfg(loom)]
+
+use corio_rt::__model::{Idle, Injector, Parker, Steal, Worker};
+use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use loom::sync::Arc;
+use loom::thread;
+
+fn take<T>(s: Steal<T>) -> Option<T> {
+    s.success()
+}
+
+/// One worker, one producer pushing to the injector.
+#[test]
+fn injector_push_wakes_a_parking_worker() {
+    loom::model(|| {
+        let idle = Arc::new(Idle::new(1));
+        let parker = Arc::new(Parker::new());
+        let injector = Arc::new(Injector::<u32>::new());
+
+        let worker = {
+            let (idle, parker, injector) = (idle.clone(), parker.clone(), injector.clone());
+            thread::spawn(move || {
+                let mut searching = false;
+                loop {
+                    if let Some(v) = take(injector.steal()) {
+                        if searching {
+                            idle.stop_searching();
+                        }
+                        return v;
+                    }
+                    idle.park(&parker, 0, searching, || !injector.is_empty());
+                    searching = true;
+                }
+            })
+        };
+
+        injector.push(7);
+        if let Some(id) = idle.worker_to_notify() {
+            assert_eq!(id, 0);
+            parker.unpark();
+        }
+        assert_eq!(worker.join().unwrap(), 7);
+    });
+}
+
+/// Two workers, one item in the injector: whichever takes it ends the run
+/// and wakes the other (as shutdown does). If both park with the item still
+/// queued, loom reports the deadlock.
+#[test]
+fn two_workers_one_item_no_lost_wakeup() {
+    loom::model(|| {
+        let idle = Arc::new(Idle::new(2));
+        let parkers: Arc<Vec<Parker>> = Arc::new((0..2).map(|_| Parker::new()).collect());
+        let injector = Arc::new(Injector::<u32>::new());
+        let done = Arc::new(AtomicBool::new(false));
+        let taken = Arc::new(AtomicUsize::new(0));
+
+        let workers: Vec<_> = (0..2)
+            .map(|me| {
+                let (idle, parkers, injector, done, taken) = (
+                    idle.clone(),
+                    parkers.clone(),
+                    injector.clone(),
+                    done.clone(),
+                    taken.clone(),
+                );
+                thread::spawn(move || {
+                    let mut searching = false;
+                    loop {
+                        if done.load(Ordering::SeqCst) {
+                            return;
+                        }
+                        if take(injector.steal()).is_some() {
+                            taken.fetch_add(1, Ordering::SeqCst);
+                            done.store(true, Ordering::SeqCst);
+                            for p in parkers.iter() {
+                                p.unpark();
+                            }
+                            return;
+                        }
+                        if !searching {
+                            searching = idle.try_search();
+                        }
+                        idle.park(&parkers[me], me, searching, || {
+                            done.load(Ordering::SeqCst) || !injector.is_empty()
+                        });
+                        searching = true;
+                    }
+                })
+            })
+            .collect();
+
+        injector.push(1);
+        if let Some(id) = idle.worker_to_notify() {
+            parkers[id].unpark();
+        }
+        for w in workers {
+            w.join().unwrap();
+        }
+        assert_eq!(taken.load(Ordering::SeqCst), 1);
+    });
+}
+
+/// A worker pushes to its own deque and then stays busy (never looks at it
+/// again); the other worker must be woken and steal the task.
+#[test]
+fn local_push_is_stolen_by_a_parked_worker() {
+    loom::model(|| {
+        let idle = Arc::new(Idle::new(2));
+        let parkers: Arc<Vec<Parker>> = Arc::new((0..2).map(|_| Parker::new()).collect());
+        let local = Worker::<u32>::new_fifo();
+        let stealer = Arc::new(local.stealer());
+
+        let thief = {
+            let (idle, parkers, stealer) = (idle.clone(), parkers.clone(), stealer.clone());
+            thread::spawn(move || {
+                let dest = Worker::<u32>::new_fifo();
+                let mut searching = false;
+                loop {
+                    if let Some(v) = take(stealer.steal_batch_and_pop(&dest)) {
+                        return v;
+                    }
+                    if !searching {
+                        searching = idle.try_search();
+                    }
+                    idle.park(&parkers[1], 1, searching, || !stealer.is_empty());
+                    searching = true;
+                }
+            })
+        };
+
+        // Worker 0: push locally, notify, then "block in a long poll".
+        local.push(9);
+        if let Some(id) = idle.worker_to_notify() {
+            parkers[id].unpark();
+        }
+        assert_eq!(thief.join().unwrap(), 9);
+    });
+}
