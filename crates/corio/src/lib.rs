@@ -77,6 +77,7 @@ pub use task::{JoinError, JoinHandle, TaskGroup, TaskGroupError};
 /// });
 /// assert!(n > 0);
 /// ```
+#[track_caller]
 pub fn to_thread<F, R>(f: F) -> task::JoinHandle<R>
 where
     F: FnOnce() -> R + Send + 'static,

@@ -147,6 +147,7 @@ impl<T, E> TaskGroup<T, E> {
     /// # Panics
     ///
     /// Panics outside a corio runtime, like [`crate::spawn`].
+    #[track_caller] // debug mode reports the caller as the spawn location
     pub fn spawn<F>(&mut self, future: F) -> Id
     where
         F: Future<Output = Result<T, E>> + Send + 'static,
