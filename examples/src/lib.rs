@@ -3,11 +3,13 @@
 //!
 //! - [`resp`]: the Redis protocol (RESP2) parser and encoder.
 //! - [`redis_store`]: mini-redis's commands and sharded key space.
+//! - [`hyper_rt`]: hyper 1.x on corio (executor, socket adapter, timer).
 //!
-//! Neither touches a runtime, so the corio servers in `src/bin/` and the tokio
-//! servers they are compared with run exactly the same protocol code.
+//! The first two touch no runtime, so the corio servers in `src/bin/` and the
+//! tokio servers they are compared with run exactly the same protocol code.
 #![warn(missing_docs)]
 
+pub mod hyper_rt;
 pub mod redis_store;
 pub mod resp;
 

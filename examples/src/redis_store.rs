@@ -22,6 +22,25 @@ pub const SHARDS: usize = 16;
 /// holds a shard's lock only briefly.
 pub const PURGE_BATCH: usize = 512;
 
+/// Longest a server's purge task sleeps between [`Db::purge_expired`] rounds when
+/// no deadline is nearer (keys set meanwhile are still expired lazily on read).
+pub const PURGE_IDLE: Duration = Duration::from_millis(100);
+
+/// How long a purge task should sleep after a round whose soonest deadline over
+/// all shards was `next` (from [`Db::purge_expired`]).
+pub fn purge_wait(next: Option<Instant>, now: Instant) -> Duration {
+    next.map_or(PURGE_IDLE, |at| at.saturating_duration_since(now))
+        .min(PURGE_IDLE)
+}
+
+/// The sooner of two optional deadlines (`None` is "no deadline", not "now").
+pub fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// The shard (`0..shards`) that owns `key`. FNV-1a: fast on short keys, and the
 /// quality is enough to spread `key:000000001234`-style names.
 pub fn shard_of(key: &[u8], shards: usize) -> usize {
@@ -606,6 +625,22 @@ mod tests {
             Frame::Array(vec![bulk("appendonly"), bulk("no")])
         );
         assert_eq!(run(db, "CONFIG GET maxmemory", now), Frame::Array(vec![]));
+    }
+
+    #[test]
+    fn purge_wait_is_capped() {
+        let now = Instant::now();
+        assert_eq!(purge_wait(None, now), PURGE_IDLE);
+        assert_eq!(purge_wait(Some(now), now), Duration::ZERO);
+        let soon = now + Duration::from_millis(3);
+        assert_eq!(purge_wait(Some(soon), now), Duration::from_millis(3));
+        assert_eq!(
+            purge_wait(Some(now + Duration::from_secs(9)), now),
+            PURGE_IDLE
+        );
+        assert_eq!(earliest(None, Some(soon)), Some(soon));
+        assert_eq!(earliest(Some(now), Some(soon)), Some(now));
+        assert_eq!(earliest(None, None), None);
     }
 
     #[test]

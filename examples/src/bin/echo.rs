@@ -1,0 +1,43 @@
+//! TCP echo server on corio.
+//!
+//! `cargo run --release -p corio-examples --bin echo [ADDR]` (default
+//! `127.0.0.1:7700`; `ADDR` may also come from the environment), then e.g.
+//! `nc 127.0.0.1 7700`. Its tokio twin is `benches/examples/echo_tokio.rs`.
+
+use corio::io::{AsyncReadExt, AsyncWriteExt};
+use corio::net::{TcpListener, TcpStream};
+use std::io;
+
+#[corio::main]
+async fn main() -> io::Result<()> {
+    let addr = corio_examples::listen_addr("127.0.0.1:7700");
+    let listener = TcpListener::bind(&addr).await?;
+    println!("echo (corio) listening on {}", listener.local_addr()?);
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(conn) => conn,
+            Err(e) => {
+                eprintln!("accept: {e}");
+                continue;
+            }
+        };
+        corio::spawn(async move {
+            if let Err(e) = echo(stream).await {
+                eprintln!("{peer}: {e}");
+            }
+        });
+    }
+}
+
+/// Writes back whatever the peer sends until it closes its side.
+async fn echo(mut stream: TcpStream) -> io::Result<()> {
+    stream.set_nodelay(true)?;
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = stream.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        stream.write_all(&buf[..n]).await?;
+    }
+}

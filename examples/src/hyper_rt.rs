@@ -1,0 +1,205 @@
+//! hyper 1.x on corio: the three runtime traits hyper asks of its host.
+//!
+//! hyper does no I/O, spawning or timing of its own; a runtime plugs in through
+//! `hyper::rt`:
+//!
+//! - [`CorioExecutor`] (`rt::Executor`) spawns hyper's background futures (HTTP/2
+//!   streams, client connections) as corio tasks; the `http` example also hands
+//!   it each server connection.
+//! - [`CorioIo`] (`rt::Read` + `rt::Write`) wraps any `futures_io` stream, such as
+//!   `corio::net::TcpStream`.
+//! - [`CorioTimer`] (`rt::Timer`) backs hyper's timeouts (the HTTP/1 header read
+//!   timeout) with corio's timing wheel.
+//!
+//! ```no_run
+//! use corio_examples::hyper_rt::{CorioIo, CorioTimer};
+//! use hyper::server::conn::http1;
+//! # async fn serve(stream: corio::net::TcpStream) {
+//! # let svc = hyper::service::service_fn(|_req| async {
+//! #     Ok::<_, std::convert::Infallible>(hyper::Response::new(
+//! #         http_body_util::Full::new(bytes::Bytes::from_static(b"hi"))))
+//! # });
+//! let conn = http1::Builder::new()
+//!     .timer(CorioTimer)
+//!     .serve_connection(CorioIo::new(stream), svc);
+//! let _ = conn.await;
+//! # }
+//! ```
+//!
+//! The tokio twin (`benches/examples/http_tokio.rs`) has the same three types
+//! written the same way, so a benchmark of the two compares runtimes.
+
+use futures_io::{AsyncRead, AsyncWrite};
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+/// Spawns hyper's background futures as corio tasks (detached: hyper tracks
+/// their completion itself).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CorioExecutor;
+
+impl<F> hyper::rt::Executor<F> for CorioExecutor
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    fn execute(&self, fut: F) {
+        // Dropping the JoinHandle detaches the task.
+        drop(corio::spawn(fut));
+    }
+}
+
+/// Bytes read from the stream per `poll_read` at most.
+const READ_CHUNK: usize = 8 * 1024;
+
+/// A `futures_io` stream seen through hyper's `rt::Read` / `rt::Write`.
+///
+/// hyper hands `poll_read` a cursor over possibly uninitialised memory, while
+/// `futures_io::AsyncRead` wants an initialised `&mut [u8]`. Rather than
+/// `unsafe`ly treating hyper's memory as initialised, reads land in a small
+/// initialised scratch buffer owned by the adapter and are copied over with the
+/// safe `put_slice`: one copy of the bytes actually read, no `unsafe`.
+///
+/// Writes go straight through. `is_write_vectored` stays hyper's default
+/// (`false`), so hyper flattens headers and body into one buffer and issues a
+/// single `write` per response.
+#[derive(Debug)]
+pub struct CorioIo<T> {
+    inner: T,
+    scratch: Box<[u8]>,
+}
+
+impl<T> CorioIo<T> {
+    /// Wraps `inner`.
+    pub fn new(inner: T) -> Self {
+        CorioIo {
+            inner,
+            scratch: vec![0; READ_CHUNK].into_boxed_slice(),
+        }
+    }
+
+    /// The wrapped stream.
+    pub fn get_ref(&self) -> &T {
+        &self.inner
+    }
+
+    /// Unwraps the stream.
+    pub fn into_inner(self) -> T {
+        self.inner
+    }
+}
+
+impl<T: AsyncRead + Unpin> hyper::rt::Read for CorioIo<T> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        mut buf: hyper::rt::ReadBufCursor<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let len = buf.remaining().min(this.scratch.len());
+        match Pin::new(&mut this.inner).poll_read(cx, &mut this.scratch[..len]) {
+            Poll::Ready(Ok(n)) => {
+                // 0 bytes read (end of stream) is reported as an unchanged cursor.
+                buf.put_slice(&this.scratch[..n]);
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T: AsyncWrite + Unpin> hyper::rt::Write for CorioIo<T> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_close(cx)
+    }
+}
+
+/// hyper's timer (header read timeouts, keep-alive) on corio's timing wheel.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CorioTimer;
+
+/// A `corio::time::Sleep` as a hyper `rt::Sleep`. corio's `Sleep` is `Unpin`
+/// and can be re-armed in place, so no extra box and `reset` reuses it.
+struct CorioSleep {
+    inner: corio::time::Sleep,
+}
+
+impl Future for CorioSleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        Pin::new(&mut self.get_mut().inner).poll(cx)
+    }
+}
+
+impl hyper::rt::Sleep for CorioSleep {}
+
+impl hyper::rt::Timer for CorioTimer {
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
+        Box::pin(CorioSleep {
+            inner: corio::time::sleep(duration),
+        })
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
+        Box::pin(CorioSleep {
+            inner: corio::time::sleep_until(deadline),
+        })
+    }
+
+    fn reset(&self, sleep: &mut Pin<Box<dyn hyper::rt::Sleep>>, new_deadline: Instant) {
+        match sleep.as_mut().downcast_mut_pin::<CorioSleep>() {
+            Some(ours) => ours.get_mut().inner.reset(new_deadline),
+            None => *sleep = self.sleep_until(new_deadline),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hyper::rt::Timer;
+
+    #[test]
+    fn timer_sleeps_and_resets_in_place() {
+        corio::run(async {
+            let start = Instant::now();
+            let mut sleep = CorioTimer.sleep(Duration::from_millis(5));
+            sleep.as_mut().await;
+            assert!(start.elapsed() >= Duration::from_millis(5));
+            let later = Instant::now() + Duration::from_millis(5);
+            CorioTimer.reset(&mut sleep, later);
+            assert!(sleep.is::<CorioSleep>(), "reset re-armed, not replaced");
+            sleep.as_mut().await;
+            assert!(Instant::now() >= later);
+        });
+    }
+
+    #[test]
+    fn executor_runs_futures() {
+        use hyper::rt::Executor;
+        corio::run(async {
+            let (tx, rx) = corio::sync::oneshot::channel();
+            CorioExecutor.execute(async move {
+                let _ = tx.send(7);
+            });
+            assert_eq!(rx.await.ok(), Some(7));
+        });
+    }
+}
