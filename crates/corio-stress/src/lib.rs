@@ -15,7 +15,8 @@
 //!
 //! Every binary takes two optional positional arguments:
 //! `<scale> <bound-seconds>`. `scale` multiplies the default amount of work
-//! (1 = defaults sized to finish in a few seconds on 2 cores); the bound is
+//! (1 = defaults sized to finish in a few seconds on 2 cores in release,
+//! under about 20 s in a debug build); the bound is
 //! how long the run may take before the watchdog declares it hung and exits
 //! with status 2. A violated invariant exits with status 1.
 
@@ -41,14 +42,14 @@ impl Args {
             match argv.get(i) {
                 None => default,
                 Some(s) => s.parse().unwrap_or_else(|_| {
-                    eprintln!("usage: {name} [scale (default 1)] [bound-seconds (default 60)]");
+                    eprintln!("usage: {name} [scale (default 1)] [bound-seconds (default 120)]");
                     std::process::exit(64);
                 }),
             }
         };
         let args = Args {
             scale: parse(0, 1).max(1),
-            bound: Duration::from_secs(parse(1, 60).max(1)),
+            bound: Duration::from_secs(parse(1, 120).max(1)),
         };
         println!("{name}: scale {} bound {:?}", args.scale, args.bound);
         args

@@ -20,7 +20,7 @@ fn main() -> std::process::ExitCode {
     let mut report = Report::new(NAME);
     let rt = corio_stress::runtime(NAME);
 
-    for (pairs, rounds) in [(1u64, 1_000_000u64), (64, 20_000), (1_000, 1_000)] {
+    for (pairs, rounds) in [(1u64, 200_000u64), (64, 5_000), (1_000, 300)] {
         let rounds = rounds * args.scale;
         let results: Vec<Result<u64, String>> = rt.block_on(async move {
             let players = (0..pairs).map(|pair| {

@@ -45,7 +45,7 @@ fn short(rng: &mut Rng) -> Duration {
 
 fn lock_storm(rt: &corio::runtime::Runtime, report: &mut Report, scale: u64) {
     let tasks = 200u64;
-    let rounds = 2_000 * scale;
+    let rounds = 1_000 * scale;
     let lock = Arc::new(Lock::new(0u64));
     let inside = Arc::new(AtomicBool::new(false));
     let entered = Arc::new(AtomicU64::new(0));
@@ -221,7 +221,7 @@ fn semaphore_storm(rt: &corio::runtime::Runtime, report: &mut Report, scale: u64
 fn queue_storm(rt: &corio::runtime::Runtime, report: &mut Report, scale: u64) {
     let producers = 16u64;
     let consumers = 16u64;
-    let per_producer = 50_000 * scale;
+    let per_producer = 25_000 * scale;
     let total = producers * per_producer;
     let queue = Arc::new(Queue::new(8));
     let seen: Arc<Vec<AtomicU64>> = Arc::new((0..total).map(|_| AtomicU64::new(0)).collect());
