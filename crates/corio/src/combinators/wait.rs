@@ -33,9 +33,11 @@ pub enum ReturnWhen {
 /// A `Result` is a failure when it is an `Err`, or when its `Ok` value is
 /// itself a failure: so a [`JoinHandle<Result<T, E>>`](crate::task::JoinHandle)
 /// whose task panicked, was cancelled, or returned `Err` all count. Plain
-/// values (numbers, strings, `()`, collections, tuples, boxes of those) never
-/// fail. Implement this for your own output types to use them with `wait`;
-/// returning `false` is always a valid choice.
+/// values (numbers, strings, `()`, collections, tuples, sockets, files, boxes
+/// of those) never fail. Implement this for your own output types to use them
+/// with `wait` (returning `false` is always a valid choice); for a foreign
+/// type without an implementation, map the output into a one-element tuple
+/// `(value,)`.
 ///
 /// ```
 /// use corio::Outcome;
@@ -99,19 +101,52 @@ never_fails!(
     isize,
     f32,
     f64,
+    str,
     String,
-    &'static str,
+    std::ffi::OsString,
+    std::path::PathBuf,
     std::time::Duration,
     std::time::Instant,
+    std::time::SystemTime,
     std::net::SocketAddr,
-    std::path::PathBuf,
+    std::net::IpAddr,
+    std::fs::File,
+    std::process::ExitStatus,
+    std::process::Output,
+    std::net::TcpStream,
+    std::net::TcpListener,
+    std::net::UdpSocket,
+    corio_io::net::TcpStream,
+    corio_io::net::TcpListener,
+    corio_io::net::UdpSocket,
+    corio_io::net::UnixStream,
+    corio_io::net::UnixListener,
 );
 
-impl<T> Outcome for Vec<T> {
-    fn is_exception(&self) -> bool {
-        false
-    }
+/// Generic containers whose values are never failures (their contents are
+/// not inspected).
+macro_rules! never_fails_generic {
+    ($(<$($param:ident $(: ?$sized:ident)?),+> $ty:ty),* $(,)?) => {
+        $(impl<$($param $(: ?$sized)?),+> Outcome for $ty {
+            fn is_exception(&self) -> bool {
+                false
+            }
+        })*
+    };
 }
+
+never_fails_generic!(
+    <T> Vec<T>,
+    <T> std::collections::VecDeque<T>,
+    <K, V> std::collections::HashMap<K, V>,
+    <T> std::collections::HashSet<T>,
+    <K, V> std::collections::BTreeMap<K, V>,
+    <T> std::collections::BTreeSet<T>,
+    <T> std::collections::BinaryHeap<T>,
+    <T: ?Sized> std::sync::Arc<T>,
+    <T: ?Sized> std::rc::Rc<T>,
+    <T: ?Sized> std::marker::PhantomData<T>,
+);
 
 impl<T, const N: usize> Outcome for [T; N] {
     fn is_exception(&self) -> bool {
@@ -119,13 +154,14 @@ impl<T, const N: usize> Outcome for [T; N] {
     }
 }
 
-impl<T: ?Sized> Outcome for std::sync::Arc<T> {
+impl<T: Outcome + ?Sized> Outcome for &T {
     fn is_exception(&self) -> bool {
-        false
+        (**self).is_exception()
     }
 }
 
-/// Tuples never fail (their parts are not inspected).
+/// Tuples never fail (their parts are not inspected); wrapping an output in a
+/// one-element tuple is the way to use a foreign type with [`wait`].
 macro_rules! never_fails_tuple {
     ($(($($name:ident),+))*) => {
         $(impl<$($name),+> Outcome for ($($name,)+) {
@@ -138,7 +174,7 @@ macro_rules! never_fails_tuple {
 
 never_fails_tuple!((A)(A, B)(A, B, C)(A, B, C, D)(A, B, C, D, E)(
     A, B, C, D, E, G
-));
+)(A, B, C, D, E, G, H)(A, B, C, D, E, G, H, I));
 
 /// Waits for the futures of `futures` until `return_when` is met and resolves
 /// to `(done, pending)` (asyncio's `wait`).
