@@ -37,7 +37,9 @@ async fn main() -> io::Result<()> {
         let (stream, peer) = match listener.accept().await {
             Ok(conn) => conn,
             Err(e) => {
+                // Out of descriptors, most likely: back off instead of spinning.
                 eprintln!("accept: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
                 continue;
             }
         };

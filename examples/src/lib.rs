@@ -1,6 +1,23 @@
 //! Servers and clients built on corio, and the pieces they share with their tokio
 //! twins in `benches/examples/`.
 //!
+//! The programs, each `cargo run --release -p corio-examples --bin NAME [ADDR]`:
+//!
+//! | bin | what | default address | tokio twin |
+//! |---|---|---|---|
+//! | `tour` | a guided tour that prints each step; needs no peer | - | - |
+//! | `echo` | TCP echo server | 127.0.0.1:7700 | `echo_tokio` |
+//! | `http` | HTTP/1.1 hello world on hyper 1.x | 127.0.0.1:7780 | `http_tokio` |
+//! | `mini_redis` | RESP server for redis-benchmark / redis-cli | 127.0.0.1:6380 | `mini_redis_tokio` |
+//! | `fanout` | many connections under a Semaphore, latency percentiles | its own echo server | - |
+//! | `cpu_io` | hashing service: CPU work inline or via `to_thread` | 127.0.0.1:7790 | - |
+//!
+//! A server's address may also come from the `ADDR` environment variable
+//! ([`listen_addr`]); each prints the address it listens on. The twins run with
+//! `cargo run --release -p corio-benches --example NAME`, and
+//! `benches/real_clients.sh` loads both sides with redis-benchmark and wrk.
+//!
+//! Library modules:
 //! - [`resp`]: the Redis protocol (RESP2) parser and encoder.
 //! - [`redis_store`]: mini-redis's commands and sharded key space.
 //! - [`hyper_rt`]: hyper 1.x on corio (executor, socket adapter, timer).
