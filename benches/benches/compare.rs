@@ -25,6 +25,9 @@
 //! - `--workers N` / `COMPARE_WORKERS`: worker threads of each runtime
 //!   (default 2).
 //! - `--warmup N` / `COMPARE_WARMUP`: unmeasured runs first (default 1).
+//! - `--timeout SECS` / `COMPARE_TIMEOUT`: a single run taking longer than
+//!   this is reported (workload and runtime) and ends `compare` with exit
+//!   code 3 instead of hanging (default 120).
 //! - `--runtime NAME` / `COMPARE_RUNTIME`: only this runtime (`corio`,
 //!   `tokio` or `smol`; repeatable). With `--min-time 30`, a long loop of one
 //!   workload on one runtime to profile:
@@ -34,6 +37,7 @@
 mod workloads;
 
 use std::process::exit;
+use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use workloads::{Peers, RunFn, Workload};
@@ -47,6 +51,7 @@ struct Options {
     workers: usize,
     warmup: usize,
     min_time: Duration,
+    timeout: Duration,
     /// Which of [`RUNTIMES`] to run.
     runtimes: [bool; 3],
 }
@@ -67,6 +72,7 @@ impl Options {
             workers: env_num("COMPARE_WORKERS", 2),
             warmup: env_num("COMPARE_WARMUP", 1),
             min_time: Duration::from_secs(env_num("COMPARE_MIN_TIME", 3) as u64),
+            timeout: Duration::from_secs(env_num("COMPARE_TIMEOUT", 120) as u64),
             runtimes: [true; 3],
         };
         let mut only: Vec<String> = std::env::var("COMPARE_RUNTIME").into_iter().collect();
@@ -85,6 +91,9 @@ impl Options {
                 "--warmup" => o.warmup = number(&arg, &value("a number")),
                 "--min-time" => {
                     o.min_time = Duration::from_secs(number(&arg, &value("seconds")) as u64)
+                }
+                "--timeout" => {
+                    o.timeout = Duration::from_secs(number(&arg, &value("seconds")) as u64)
                 }
                 "--runtime" => only.push(value("corio, tokio or smol")),
                 "-h" | "--help" => usage(""),
@@ -122,7 +131,7 @@ fn usage(problem: &str) -> ! {
     }
     eprintln!(
         "usage: cargo bench -p corio-benches --bench compare -- \
-         [--filter NAME]... [--runs N] [--min-time SECS] [--workers N] [--warmup N] [--runtime NAME]..."
+         [--filter NAME]... [--runs N] [--min-time SECS] [--workers N] [--warmup N] [--timeout SECS] [--runtime NAME]..."
     );
     exit(if problem.is_empty() { 0 } else { 2 })
 }
@@ -162,8 +171,10 @@ fn measure(w: &Workload, peers: &Peers, o: &Options) -> Option<Row> {
         return None;
     }
     for _ in 0..o.warmup {
-        for f in fns.iter().flatten() {
-            f(peers);
+        for (i, f) in fns.iter().enumerate() {
+            if let Some(f) = f {
+                run_once(*f, peers, w.name, RUNTIMES[i]);
+            }
         }
     }
     let mut samples: [Vec<Duration>; 3] = Default::default();
@@ -178,7 +189,7 @@ fn measure(w: &Workload, peers: &Peers, o: &Options) -> Option<Row> {
                 // Let the previous runtime's workers finish spinning and park,
                 // so every run starts from the same idle machine.
                 std::thread::sleep(GAP);
-                let d = f(peers);
+                let d = run_once(f, peers, w.name, RUNTIMES[i]);
                 measured += d;
                 samples[i].push(d);
             }
@@ -208,6 +219,35 @@ fn measure(w: &Workload, peers: &Peers, o: &Options) -> Option<Row> {
         medians,
         runs: run,
     })
+}
+
+/// The run in progress, for the watchdog: workload, runtime, start.
+static CURRENT: Mutex<Option<(&str, &str, Instant)>> = Mutex::new(None);
+
+/// Runs `f` once, timed by the workload itself, under the watchdog's eye.
+fn run_once(f: RunFn, peers: &Peers, workload: &'static str, runtime: &'static str) -> Duration {
+    *CURRENT.lock().unwrap() = Some((workload, runtime, Instant::now()));
+    let d = f(peers);
+    *CURRENT.lock().unwrap() = None;
+    d
+}
+
+/// Ends the process if one run takes longer than `limit`: a hung workload
+/// should fail with its name, not stall the table forever.
+fn start_watchdog(limit: Duration) {
+    std::thread::spawn(move || loop {
+        std::thread::sleep(Duration::from_millis(500));
+        if let Some((workload, runtime, start)) = *CURRENT.lock().unwrap() {
+            if start.elapsed() > limit {
+                eprintln!(
+                    "compare: {workload} on {runtime} has run for {:.0} s (limit {} s): hung? giving up",
+                    start.elapsed().as_secs_f64(),
+                    limit.as_secs()
+                );
+                exit(3);
+            }
+        }
+    });
 }
 
 /// Median of a sorted, non-empty slice.
@@ -288,6 +328,7 @@ fn main() {
     }
 
     let peers = Peers::new(o.workers);
+    start_watchdog(o.timeout);
     let started = Instant::now();
     let mut rows = Vec::new();
     for w in &selected {
