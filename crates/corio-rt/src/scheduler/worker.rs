@@ -3,7 +3,9 @@
 //! Order of picking, per tick:
 //! - every 61st tick the injector first, so tasks from other threads are not
 //!   starved by a worker that keeps feeding itself (61: a prime, the value Go
-//!   and tokio use, so it does not beat in step with common loop lengths);
+//!   and tokio use, so it does not beat in step with common loop lengths); a
+//!   batch is taken then, so a burst of remote spawns drains at the speed of
+//!   the local queue;
 //! - the LIFO slot, at most [`MAX_LIFO_POLLS`] times in a row: two tasks
 //!   waking each other would otherwise keep the slot busy forever and starve
 //!   the deque;
@@ -153,7 +155,10 @@ impl WorkerCtx {
     fn next_task(&self, tick: u64, lifo_polls: &mut u32) -> Option<Notified> {
         let shared = &*self.shared;
         if tick % GLOBAL_QUEUE_INTERVAL == 0 {
-            if let Some(t) = steal_retrying(|| shared.injector.steal()) {
+            // Take a batch, not one task: with busy local queues, one task per
+            // 61 polls would drain a burst of remote spawns 61x too slowly.
+            // The batch joins the back of the local deque, behind its tasks.
+            if let Some(t) = steal_retrying(|| shared.injector.steal_batch_and_pop(&self.local)) {
                 return Some(t);
             }
         }
