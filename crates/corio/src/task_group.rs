@@ -10,10 +10,12 @@
 //! - A woken sibling's wrapper sees the mark before it polls its future again,
 //!   drops the future (its `Drop` runs, as `CancelledError` would unwind an
 //!   asyncio task) and ends as *cancelled*, which is not an error.
-//! - Every wrapper stores its task's waker under the group's lock before it
-//!   re-checks the mark, and the canceller sets the mark before it takes the
-//!   wakers under that same lock, so either the canceller sees the waker or the
-//!   wrapper sees the mark: no sibling sleeps through a cancellation.
+//! - Every wrapper stores its task's waker in its own slot, under the slot's
+//!   lock, before it re-checks the mark; the canceller sets the mark before it
+//!   takes each slot's waker under that slot's lock. So either the canceller
+//!   sees the waker or the wrapper sees the mark: no sibling sleeps through a
+//!   cancellation. (One lock per child, not one per group, so that children
+//!   parking on different workers do not contend.)
 //! - `join()` awaits every child in spawn order and collects every error and
 //!   panic, sorted in the order they happened. Dropping the group (or the
 //!   `join()` future) cancels and aborts whatever still runs: no orphans.
@@ -69,14 +71,17 @@ struct Shared {
     cancelled: AtomicBool,
     /// Hands out the order in which children failed.
     next_failure: AtomicUsize,
-    /// `wakers[i]`: the waker child `i` last parked with.
-    wakers: Mutex<Vec<Option<Waker>>>,
+    /// Every child's slot; locked only to add a child or to cancel.
+    slots: Mutex<Vec<Arc<WakerSlot>>>,
 }
+
+/// The waker one child last parked with.
+type WakerSlot = Mutex<Option<Waker>>;
 
 impl Shared {
     fn is_cancelled(&self) -> bool {
-        // SeqCst, paired with the lock in `cancel`/`park`; see the module
-        // header for why no wake-up is lost.
+        // SeqCst, paired with the slot locks in `cancel` and `park`; see the
+        // module header for why no wake-up is lost.
         self.cancelled.load(Ordering::SeqCst)
     }
 
@@ -84,22 +89,13 @@ impl Shared {
     fn cancel(&self) {
         self.cancelled.store(true, Ordering::SeqCst);
         let wakers: Vec<Waker> = self
-            .wakers
+            .slots
             .lock()
-            .iter_mut()
-            .filter_map(Option::take)
+            .iter()
+            .filter_map(|slot| slot.lock().take())
             .collect();
         for waker in wakers {
             waker.wake();
-        }
-    }
-
-    /// Records that child `index` waits with `waker`.
-    fn park(&self, index: usize, waker: &Waker) {
-        let mut wakers = self.wakers.lock();
-        match &mut wakers[index] {
-            Some(old) if old.will_wake(waker) => {}
-            slot => *slot = Some(waker.clone()),
         }
     }
 
@@ -131,7 +127,7 @@ impl<T, E> TaskGroup<T, E> {
             shared: Arc::new(Shared {
                 cancelled: AtomicBool::new(false),
                 next_failure: AtomicUsize::new(0),
-                wakers: Mutex::new(Vec::new()),
+                slots: Mutex::new(Vec::new()),
             }),
             children: Vec::new(),
         }
@@ -154,13 +150,10 @@ impl<T, E> TaskGroup<T, E> {
         T: Send + 'static,
         E: Send + 'static,
     {
-        let index = {
-            let mut wakers = self.shared.wakers.lock();
-            wakers.push(None);
-            wakers.len() - 1
-        };
+        let slot = Arc::new(WakerSlot::new(None));
+        self.shared.slots.lock().push(slot.clone());
         let shared = self.shared.clone();
-        let handle = crate::spawn(run_child(shared, index, future));
+        let handle = crate::spawn(run_child(shared, slot, future));
         let id = handle.id();
         self.children.push(handle);
         id
@@ -236,8 +229,21 @@ impl<T, E> TaskGroup<T, E> {
     }
 }
 
+/// Records that a child waits with `waker` (see the module header).
+fn park(slot: &WakerSlot, waker: &Waker) {
+    let mut slot = slot.lock();
+    match &mut *slot {
+        Some(old) if old.will_wake(waker) => {}
+        other => *other = Some(waker.clone()),
+    }
+}
+
 /// The task of one child: runs `future` unless the group is cancelled first.
-async fn run_child<F, T, E>(shared: Arc<Shared>, index: usize, future: F) -> ChildOutcome<T, E>
+async fn run_child<F, T, E>(
+    shared: Arc<Shared>,
+    slot: Arc<WakerSlot>,
+    future: F,
+) -> ChildOutcome<T, E>
 where
     F: Future<Output = Result<T, E>>,
 {
@@ -250,7 +256,7 @@ where
             Ok(Poll::Ready(result)) => Poll::Ready(Some(Ok(result))),
             Err(payload) => Poll::Ready(Some(Err(payload))),
             Ok(Poll::Pending) => {
-                shared.park(index, cx.waker());
+                park(&slot, cx.waker());
                 if shared.is_cancelled() {
                     Poll::Ready(None)
                 } else {
