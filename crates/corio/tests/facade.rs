@@ -11,6 +11,15 @@ use corio::ReturnWhen;
 
 const BOUND: Duration = Duration::from_secs(30);
 
+/// Waits (bounded) until the task behind `handle` has finished.
+async fn finished<T>(handle: &corio::task::JoinHandle<T>) {
+    let deadline = std::time::Instant::now() + BOUND;
+    while !handle.is_finished() {
+        assert!(std::time::Instant::now() < deadline, "task never finished");
+        corio::yield_now().await;
+    }
+}
+
 #[test]
 fn run_returns_the_value() {
     assert_eq!(corio::run(async { 6 * 7 }), 42);
@@ -146,6 +155,7 @@ async fn wait_first_exception_on_tasks() {
         Ok::<(), String>(())
     });
     let ok = corio::spawn(async { Ok(()) });
+    finished(&ok).await;
     let failing = corio::spawn(async {
         sleep(Duration::from_millis(5)).await;
         Err("failed".to_owned())
@@ -180,6 +190,8 @@ async fn wait_all_completed_on_tasks() {
 async fn wait_timeout_returns_what_finished() {
     let slow = corio::spawn(sleep(Duration::from_secs(600)));
     let fast = corio::spawn(async {});
+    // Done before the short timeout starts, however loaded the machine.
+    finished(&fast).await;
     let (done, pending) = corio::wait_timeout(
         vec![slow, fast],
         ReturnWhen::AllCompleted,

@@ -249,6 +249,7 @@ where
 /// # corio::run(async {
 /// let slow = corio::spawn(corio::time::sleep(Duration::from_secs(60)));
 /// let fast = corio::spawn(async {});
+/// # while !fast.is_finished() { corio::yield_now().await; }
 /// let (done, pending) =
 ///     corio::wait_timeout([fast, slow], ReturnWhen::AllCompleted, Duration::from_millis(20)).await;
 /// assert_eq!((done.len(), pending.len()), (1, 1));
