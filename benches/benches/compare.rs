@@ -25,9 +25,10 @@
 //! - `--workers N` / `COMPARE_WORKERS`: worker threads of each runtime
 //!   (default 2).
 //! - `--warmup N` / `COMPARE_WARMUP`: unmeasured runs first (default 1).
-//! - `--timeout SECS` / `COMPARE_TIMEOUT`: a single run taking longer than
-//!   this is reported (workload and runtime) and ends `compare` with exit
-//!   code 3 instead of hanging (default 120).
+//! - `--timeout SECS` / `COMPARE_TIMEOUT`: a workload whose single run
+//!   takes longer than this is marked hung in the table (default 120); the
+//!   runtimes are abandoned and fresh ones measure the remaining workloads.
+//!   A workload that panics is marked likewise. Either makes the exit code 3.
 //! - `--runtime NAME` / `COMPARE_RUNTIME`: only this runtime (`corio`,
 //!   `tokio` or `smol`; repeatable). With `--min-time 30`, a long loop of one
 //!   workload on one runtime to profile:
@@ -37,6 +38,8 @@
 mod workloads;
 
 use std::process::exit;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -45,6 +48,7 @@ use workloads::{Peers, RunFn, Workload};
 /// Fewer runs than this and the median of a noisy machine means little.
 const MIN_RUNS: usize = 15;
 
+#[derive(Clone)]
 struct Options {
     filters: Vec<String>,
     runs: usize,
@@ -136,11 +140,13 @@ fn usage(problem: &str) -> ! {
     exit(if problem.is_empty() { 0 } else { 2 })
 }
 
-/// The medians of one workload, `None` where a runtime has no implementation.
+/// One workload's result: its medians (`None` where a runtime has no
+/// implementation or was not selected), or why it has none.
 struct Row {
     name: &'static str,
     medians: [Option<Duration>; 3],
     runs: usize,
+    failed: Option<String>,
 }
 
 const RUNTIMES: [&str; 3] = ["corio", "tokio", "smol"];
@@ -158,22 +164,29 @@ const ORDERS: [[usize; 3]; 6] = [
 /// Pause before each run: longer than a worker's spin before it parks.
 const GAP: Duration = Duration::from_millis(1);
 
-/// Runs `w` interleaved on the selected runtimes and returns its medians,
-/// or `None` if it has no implementation on any of them.
-fn measure(w: &Workload, peers: &Peers, o: &Options) -> Option<Row> {
-    let mut fns: [Option<RunFn>; 3] = [Some(w.corio), w.tokio, w.smol];
-    for (f, on) in fns.iter_mut().zip(o.runtimes) {
-        if !on {
-            *f = None;
-        }
-    }
-    if fns.iter().all(Option::is_none) {
-        return None;
-    }
+/// The run in progress, for the watchdog: runtime and start.
+static CURRENT: Mutex<Option<(&str, Instant)>> = Mutex::new(None);
+
+/// Bumped when a hung workload is abandoned: a measuring thread that comes
+/// back from a hung run after all sees the change and stops.
+static GENERATION: AtomicUsize = AtomicUsize::new(0);
+
+/// Runs `f` once, timed by the workload itself, under the watchdog's eye.
+fn run_once(f: RunFn, peers: &Peers, runtime: &'static str) -> Duration {
+    *CURRENT.lock().unwrap() = Some((runtime, Instant::now()));
+    let d = f(peers);
+    *CURRENT.lock().unwrap() = None;
+    d
+}
+
+/// Runs one workload interleaved on the runtimes of `fns` and returns its
+/// medians.
+fn measure(name: &'static str, fns: [Option<RunFn>; 3], peers: &Peers, o: &Options) -> Row {
+    let generation = GENERATION.load(Ordering::SeqCst);
     for _ in 0..o.warmup {
         for (i, f) in fns.iter().enumerate() {
             if let Some(f) = f {
-                run_once(*f, peers, w.name, RUNTIMES[i]);
+                run_once(*f, peers, RUNTIMES[i]);
             }
         }
     }
@@ -184,12 +197,15 @@ fn measure(w: &Workload, peers: &Peers, o: &Options) -> Option<Row> {
     // Whole cycles of the 6 orders past the minimum, so that each runtime
     // goes first, second and third, and after each other one, equally often.
     while run < o.runs || (measured < o.min_time && run < max_runs) || run % ORDERS.len() != 0 {
+        if GENERATION.load(Ordering::SeqCst) != generation {
+            break;
+        }
         for i in ORDERS[run % ORDERS.len()] {
             if let Some(f) = fns[i] {
                 // Let the previous runtime's workers finish spinning and park,
                 // so every run starts from the same idle machine.
                 std::thread::sleep(GAP);
-                let d = run_once(f, peers, w.name, RUNTIMES[i]);
+                let d = run_once(f, peers, RUNTIMES[i]);
                 measured += d;
                 samples[i].push(d);
             }
@@ -214,40 +230,67 @@ fn measure(w: &Workload, peers: &Peers, o: &Options) -> Option<Row> {
             fmt_duration(s[s.len() - 1]),
         );
     }
-    Some(Row {
-        name: w.name,
+    Row {
+        name,
         medians,
         runs: run,
-    })
+        failed: None,
+    }
 }
 
-/// The run in progress, for the watchdog: workload, runtime, start.
-static CURRENT: Mutex<Option<(&str, &str, Instant)>> = Mutex::new(None);
-
-/// Runs `f` once, timed by the workload itself, under the watchdog's eye.
-fn run_once(f: RunFn, peers: &Peers, workload: &'static str, runtime: &'static str) -> Duration {
-    *CURRENT.lock().unwrap() = Some((workload, runtime, Instant::now()));
-    let d = f(peers);
-    *CURRENT.lock().unwrap() = None;
-    d
-}
-
-/// Ends the process if one run takes longer than `limit`: a hung workload
-/// should fail with its name, not stall the table forever.
-fn start_watchdog(limit: Duration) {
-    std::thread::spawn(move || loop {
-        std::thread::sleep(Duration::from_millis(500));
-        if let Some((workload, runtime, start)) = *CURRENT.lock().unwrap() {
-            if start.elapsed() > limit {
-                eprintln!(
-                    "compare: {workload} on {runtime} has run for {:.0} s (limit {} s): hung? giving up",
-                    start.elapsed().as_secs_f64(),
-                    limit.as_secs()
-                );
-                exit(3);
+/// Measures `w` on a thread of its own and waits for it, watching for a run
+/// that exceeds the timeout. A hung or panicked workload gives a failed row
+/// and `true`: its runtimes are in an unknown state, so the caller replaces
+/// them (the stuck thread and the old runtimes are leaked, not joined).
+fn measure_watched(w: &Workload, peers: &'static Peers, o: &Options) -> Option<(Row, bool)> {
+    let mut fns: [Option<RunFn>; 3] = [Some(w.corio), w.tokio, w.smol];
+    for (f, on) in fns.iter_mut().zip(o.runtimes) {
+        if !on {
+            *f = None;
+        }
+    }
+    if fns.iter().all(Option::is_none) {
+        return None;
+    }
+    let (name, opts) = (w.name, o.clone());
+    let (tx, rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name(format!("compare-{name}"))
+        .spawn(move || {
+            let _ = tx.send(measure(name, fns, peers, &opts));
+        })
+        .expect("spawn the measuring thread");
+    let failed = |why: String| {
+        eprintln!("compare: {name}: {why}");
+        let row = Row {
+            name,
+            medians: [None; 3],
+            runs: 0,
+            failed: Some(why),
+        };
+        Some((row, true))
+    };
+    loop {
+        match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(row) => return Some((row, false)),
+            // The measuring thread died without a row: the workload panicked.
+            Err(RecvTimeoutError::Disconnected) => {
+                let runtime = CURRENT.lock().unwrap().take().map_or("?", |(r, _)| r);
+                return failed(format!("panicked on {runtime}"));
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                let current = *CURRENT.lock().unwrap();
+                if let Some((runtime, start)) = current {
+                    if start.elapsed() > o.timeout {
+                        GENERATION.fetch_add(1, Ordering::SeqCst);
+                        *CURRENT.lock().unwrap() = None;
+                        let secs = o.timeout.as_secs();
+                        return failed(format!("hung on {runtime} (one run > {secs} s)"));
+                    }
+                }
             }
         }
-    });
+    }
 }
 
 /// Median of a sorted, non-empty slice.
@@ -311,6 +354,43 @@ fn cpu_model() -> Option<String> {
         .map(|(_, m)| m.trim().to_string())
 }
 
+fn print_table(rows: &[Row], o: &Options) {
+    let nproc = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let counts = rows.iter().filter(|r| r.failed.is_none()).map(|r| r.runs);
+    let (fewest, most) = (counts.clone().min().unwrap_or(0), counts.max().unwrap_or(0));
+    let runs = if fewest == most {
+        fewest.to_string()
+    } else {
+        format!("{fewest}–{most}")
+    };
+    println!(
+        "{} — nproc {nproc} — {} workers each — median of {runs} interleaved runs each{}",
+        utc_now(),
+        o.workers,
+        cpu_model().map_or(String::new(), |m| format!(" — {m}")),
+    );
+    println!();
+    println!("| workload | corio | tokio | smol | corio/tokio | corio/smol |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for r in rows {
+        if let Some(why) = &r.failed {
+            println!("| {} | {why} | — | — | — | — |", r.name);
+            continue;
+        }
+        let cell = |d: Option<Duration>| d.map_or("—".to_string(), fmt_duration);
+        let [corio, tokio, smol] = r.medians;
+        println!(
+            "| {} | {} | {} | {} | {} | {} |",
+            r.name,
+            cell(corio),
+            cell(tokio),
+            cell(smol),
+            fmt_ratio(corio, tokio),
+            fmt_ratio(corio, smol),
+        );
+    }
+}
+
 fn main() {
     let o = Options::parse();
     let selected: Vec<Workload> = workloads::all()
@@ -327,45 +407,27 @@ fn main() {
         );
     }
 
-    let peers = Peers::new(o.workers);
-    start_watchdog(o.timeout);
+    // 'static so a measuring thread stuck in a hung run can be abandoned.
+    let new_peers = || -> &'static Peers { Box::leak(Box::new(Peers::new(o.workers))) };
+    let mut peers = new_peers();
     let started = Instant::now();
     let mut rows = Vec::new();
     for w in &selected {
         eprintln!("{}", w.name);
-        rows.extend(measure(w, &peers, &o));
+        if let Some((row, broken)) = measure_watched(w, peers, &o) {
+            rows.push(row);
+            if broken {
+                peers = new_peers();
+            }
+        }
     }
-    drop(peers);
 
-    let nproc = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let fewest = rows.iter().map(|r| r.runs).min().unwrap_or(0);
-    let most = rows.iter().map(|r| r.runs).max().unwrap_or(0);
-    let runs = if fewest == most {
-        fewest.to_string()
-    } else {
-        format!("{fewest}–{most}")
-    };
-    println!(
-        "{} — nproc {nproc} — {} workers each — median of {runs} interleaved runs each{}",
-        utc_now(),
-        o.workers,
-        cpu_model().map_or(String::new(), |m| format!(" — {m}")),
-    );
-    println!();
-    println!("| workload | corio | tokio | smol | corio/tokio | corio/smol |");
-    println!("|---|---:|---:|---:|---:|---:|");
-    for r in &rows {
-        let cell = |d: Option<Duration>| d.map_or("—".to_string(), fmt_duration);
-        let [corio, tokio, smol] = r.medians;
-        println!(
-            "| {} | {} | {} | {} | {} | {} |",
-            r.name,
-            cell(corio),
-            cell(tokio),
-            cell(smol),
-            fmt_ratio(corio, tokio),
-            fmt_ratio(corio, smol),
-        );
-    }
+    print_table(&rows, &o);
     eprintln!("compare: done in {:.1} s", started.elapsed().as_secs_f64());
+    // Exit here: a hung workload's thread and runtimes are still around.
+    exit(if rows.iter().any(|r| r.failed.is_some()) {
+        3
+    } else {
+        0
+    });
 }
