@@ -7,7 +7,9 @@
 # - redis-benchmark -q -t ping,set,get -c 50 -n 200000 against mini_redis on
 #   corio, its tokio twin (benches/examples/mini_redis_tokio.rs) and redis-server
 #   itself (no persistence);
-# - wrk -t2 -c64 -d10s against http (hyper on corio) and its hyper-on-tokio twin.
+# - wrk -t2 -c64 -d10s against http (hyper on corio) and its hyper-on-tokio twin;
+# - the `fanout` client (FANOUT_N connections, 64 at a time, one echo each)
+#   against echo on corio and its tokio twin: connections/s.
 #
 # Every round runs every server once, one at a time, each started fresh and
 # killed after its client; the order alternates between rounds so that neither
@@ -16,7 +18,7 @@
 # only; every client run is bounded by `timeout`.
 #
 # Environment: ROUNDS (3), REQUESTS (200000), CLIENTS (50), WRK_DURATION (10s),
-# WRK_CONNECTIONS (64), WRK_THREADS (2), OUT_DIR (raw logs; a temp dir),
+# WRK_CONNECTIONS (64), WRK_THREADS (2), FANOUT_N (5000), OUT_DIR (raw logs; a temp dir),
 # CARGO_TARGET_DIR (as cargo uses it).
 set -euo pipefail
 
@@ -26,6 +28,7 @@ CLIENTS=${CLIENTS:-50}
 WRK_DURATION=${WRK_DURATION:-10s}
 WRK_CONNECTIONS=${WRK_CONNECTIONS:-64}
 WRK_THREADS=${WRK_THREADS:-2}
+FANOUT_N=${FANOUT_N:-5000}
 OUT_DIR=${OUT_DIR:-$(mktemp -d -t corio-real-clients.XXXXXX)}
 
 PORT_REDIS_CORIO=16380
@@ -33,6 +36,8 @@ PORT_REDIS_TOKIO=16381
 PORT_REDIS_REAL=16379
 PORT_HTTP_CORIO=17780
 PORT_HTTP_TOKIO=17781
+PORT_ECHO_CORIO=17700
+PORT_ECHO_TOKIO=17701
 
 cd "$(dirname "$0")/.."
 mkdir -p "$OUT_DIR"
@@ -60,8 +65,9 @@ done
 # --- build -------------------------------------------------------------------
 
 echo "building the servers (release)" >&2
-cargo build --release --quiet -p corio-examples --bin mini_redis --bin http
-cargo build --release --quiet -p corio-benches --example mini_redis_tokio --example http_tokio
+cargo build --release --quiet -p corio-examples --bin mini_redis --bin http --bin echo --bin fanout
+cargo build --release --quiet -p corio-benches --example mini_redis_tokio --example http_tokio \
+    --example echo_tokio
 TARGET=${CARGO_TARGET_DIR:-target}/release
 
 declare -A START_CMD=(
@@ -70,10 +76,13 @@ declare -A START_CMD=(
     [redis_real]="redis-server --port $PORT_REDIS_REAL --bind 127.0.0.1 --save '' --appendonly no --daemonize no --logfile ''"
     [http_corio]="$TARGET/http 127.0.0.1:$PORT_HTTP_CORIO"
     [http_tokio]="$TARGET/examples/http_tokio 127.0.0.1:$PORT_HTTP_TOKIO"
+    [echo_corio]="$TARGET/echo 127.0.0.1:$PORT_ECHO_CORIO"
+    [echo_tokio]="$TARGET/examples/echo_tokio 127.0.0.1:$PORT_ECHO_TOKIO"
 )
 declare -A PORT=(
     [redis_corio]=$PORT_REDIS_CORIO [redis_tokio]=$PORT_REDIS_TOKIO [redis_real]=$PORT_REDIS_REAL
     [http_corio]=$PORT_HTTP_CORIO [http_tokio]=$PORT_HTTP_TOKIO
+    [echo_corio]=$PORT_ECHO_CORIO [echo_tokio]=$PORT_ECHO_TOKIO
 )
 
 # --- server lifecycle --------------------------------------------------------
@@ -144,17 +153,32 @@ run_wrk() {
     printf '  round %s %-12s %-12s %12s req/s\n' "$round" "$name" HTTP "${rps:-0}" >&2
 }
 
+run_fanout() {
+    local name=$1 round=$2 log="$OUT_DIR/$1.round$2.fanout.log"
+    start_server "$name"
+    timeout 120 "$TARGET/fanout" "127.0.0.1:${PORT[$name]}" -n "$FANOUT_N" -c 64 >"$log" 2>&1 ||
+        echo "fanout failed on $name (see $log)" >&2
+    stop_server
+    local rate
+    rate=$(sed -n 's/.*(\([0-9.]*\) connections\/s).*/\1/p' "$log")
+    record "$name" FANOUT "${rate:-0}"
+    printf '  round %s %-12s %-12s %12s conn/s\n' "$round" "$name" FANOUT "${rate:-0}" >&2
+}
+
 echo "running $ROUNDS rounds; raw logs in $OUT_DIR" >&2
 for round in $(seq 1 "$ROUNDS"); do
     if [ $((round % 2)) -eq 1 ]; then
         redis_order=(redis_corio redis_tokio redis_real)
         http_order=(http_corio http_tokio)
+        echo_order=(echo_corio echo_tokio)
     else
         redis_order=(redis_real redis_tokio redis_corio)
         http_order=(http_tokio http_corio)
+        echo_order=(echo_tokio echo_corio)
     fi
     for name in "${redis_order[@]}"; do run_redis "$name" "$round"; done
     for name in "${http_order[@]}"; do run_wrk "$name" "$round"; done
+    for name in "${echo_order[@]}"; do run_fanout "$name" "$round"; done
 done
 
 # --- table -------------------------------------------------------------------
@@ -166,7 +190,8 @@ fmt() { awk -v v="$1" 'BEGIN { printf "%.0f", v }'; }
 
 echo
 echo "Medians of $ROUNDS interleaved rounds, requests/s ($(nproc) cores, loopback)."
-echo "redis-benchmark -q -t ping,set,get -c $CLIENTS -n $REQUESTS; wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d$WRK_DURATION."
+echo "redis-benchmark -q -t ping,set,get -c $CLIENTS -n $REQUESTS; wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d$WRK_DURATION;"
+echo "fanout -n $FANOUT_N -c 64 (corio client) against echo: new connections/s, one 64-byte echo each."
 echo
 echo "| test | corio | tokio twin | redis-server | corio/tokio | corio/redis |"
 echo "|---|---:|---:|---:|---:|---:|"
@@ -179,3 +204,6 @@ done
 c=$(echo "${RESULTS["http_corio|HTTP"]:-}" | median)
 t=$(echo "${RESULTS["http_tokio|HTTP"]:-}" | median)
 echo "| http (hyper) GET / | $(fmt "$c") | $(fmt "$t") | - | $(ratio "$c" "$t") | - |"
+c=$(echo "${RESULTS["echo_corio|FANOUT"]:-}" | median)
+t=$(echo "${RESULTS["echo_tokio|FANOUT"]:-}" | median)
+echo "| echo, fanout conn/s | $(fmt "$c") | $(fmt "$t") | - | $(ratio "$c" "$t") | - |"
