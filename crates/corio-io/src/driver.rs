@@ -40,6 +40,7 @@
 use std::io;
 use std::num::NonZeroUsize;
 use std::os::fd::{BorrowedFd, RawFd};
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, OnceLock};
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
@@ -162,7 +163,11 @@ impl Driver {
             // Wake with no lock held: a woken task may run at once on another
             // thread and come straight back to arm a timer or a source.
             for w in batch.drain(..) {
-                w.wake();
+                // A panicking waker must not take the driver (and with it all
+                // I/O and timers of the process) down.
+                if std::panic::catch_unwind(AssertUnwindSafe(|| w.wake())).is_err() {
+                    eprintln!("corio-io: a waker panicked in wake(); ignored");
+                }
             }
         }
     }

@@ -147,3 +147,98 @@ impl Source {
         batch.into_iter().for_each(Waker::wake);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::Arc;
+    use std::task::Wake;
+
+    struct CountWake(AtomicUsize);
+    impl Wake for CountWake {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn would_block<T>() -> io::Result<T> {
+        Err(io::ErrorKind::WouldBlock.into())
+    }
+
+    #[test]
+    fn would_block_registers_and_an_edge_wakes() {
+        let src = Source::new(-1, 0);
+        let count = Arc::new(CountWake(AtomicUsize::new(0)));
+        let waker = Waker::from(count.clone());
+        let mut cx = Context::from_waker(&waker);
+        assert!(src
+            .poll_io(Direction::Read, &mut cx, would_block::<()>)
+            .is_pending());
+        // Polling again with the same task does not add a second waiter.
+        assert!(src
+            .poll_io(Direction::Read, &mut cx, would_block::<()>)
+            .is_pending());
+        // An edge in the other direction wakes nobody.
+        let mut batch = Vec::new();
+        src.fire(Direction::Write, &mut batch);
+        assert!(batch.is_empty());
+        src.fire(Direction::Read, &mut batch);
+        assert_eq!(batch.len(), 1);
+        batch.into_iter().for_each(Waker::wake);
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn an_edge_during_the_call_means_retry() {
+        let src = Source::new(-1, 0);
+        let waker = Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        let mut calls = 0;
+        let res = src.poll_io(Direction::Write, &mut cx, || {
+            calls += 1;
+            if calls == 1 {
+                // Readiness arrives after the snapshot, while the call that
+                // is about to say WouldBlock runs.
+                src.fire(Direction::Write, &mut Vec::new());
+                would_block()
+            } else {
+                Ok(42)
+            }
+        });
+        assert!(matches!(res, Poll::Ready(Ok(42))));
+        assert_eq!(calls, 2);
+    }
+
+    #[test]
+    fn stale_snapshot_is_ready_fresh_one_waits() {
+        let src = Source::new(-1, 0);
+        let waker = Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        let old = src.tick(Direction::Read);
+        src.fire(Direction::Read, &mut Vec::new());
+        assert!(src.poll_edge(Direction::Read, old, &mut cx).is_ready());
+        let fresh = src.tick(Direction::Read);
+        assert!(src.poll_edge(Direction::Read, fresh, &mut cx).is_pending());
+    }
+
+    #[test]
+    fn errors_and_interrupts() {
+        let src = Source::new(-1, 0);
+        let waker = Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        let mut n = 0;
+        let res: Poll<io::Result<()>> = src.poll_io(Direction::Read, &mut cx, || {
+            n += 1;
+            if n < 3 {
+                Err(io::ErrorKind::Interrupted.into())
+            } else {
+                Err(io::ErrorKind::ConnectionReset.into())
+            }
+        });
+        match res {
+            Poll::Ready(Err(e)) => assert_eq!(e.kind(), io::ErrorKind::ConnectionReset),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
