@@ -231,44 +231,41 @@ impl<D> WaiterList<D> {
 
 /// Wakers collected under a primitive's mutex, woken after it is released.
 ///
-/// Up to `INLINE` wakers live on the stack (one hand-off wakes one waiter, so
-/// the common case never allocates); a broadcast beyond that spills to a `Vec`.
+/// One hand-off wakes one waiter, so the first waker is kept inline and only a
+/// broadcast (`set`, `notify_all`, `close`, a barrier tripping) allocates.
+/// Kept small on purpose: it is built and moved on every release.
 pub(crate) struct WakeList {
-    inline: [Option<Waker>; INLINE],
-    len: usize,
-    spill: Vec<Waker>,
+    first: Option<Waker>,
+    rest: Vec<Waker>,
 }
 
-/// Inline capacity: enough for the usual small `notify(n)` / `release(n)`.
-const INLINE: usize = 8;
-
 impl WakeList {
+    #[inline]
     pub(crate) fn new() -> WakeList {
         WakeList {
-            inline: Default::default(),
-            len: 0,
-            spill: Vec::new(),
+            first: None,
+            rest: Vec::new(),
         }
     }
 
     /// Adds a waker (a `None` from an already-taken slot is ignored).
+    #[inline]
     pub(crate) fn push(&mut self, waker: Option<Waker>) {
         let Some(waker) = waker else { return };
-        if self.len < INLINE {
-            self.inline[self.len] = Some(waker);
-            self.len += 1;
+        if self.first.is_none() {
+            self.first = Some(waker);
         } else {
-            self.spill.push(waker);
+            self.rest.push(waker);
         }
     }
 
     /// Wakes everything collected. Call with no lock held.
+    #[inline]
     pub(crate) fn wake_all(self) {
-        let WakeList { inline, spill, .. } = self;
-        for w in inline.into_iter().flatten() {
+        if let Some(w) = self.first {
             w.wake();
         }
-        for w in spill {
+        for w in self.rest {
             w.wake();
         }
     }
