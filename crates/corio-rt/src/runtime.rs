@@ -298,9 +298,9 @@ impl Runtime {
         self.handle.spawn_blocking(f)
     }
 
-    /// A cloneable handle to this runtime.
-    pub fn handle(&self) -> &Handle {
-        &self.handle
+    /// A handle to this runtime, to spawn or block on it from elsewhere.
+    pub fn handle(&self) -> Handle {
+        self.handle.clone()
     }
 
     /// Counters describing the runtime right now.

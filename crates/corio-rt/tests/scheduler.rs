@@ -293,7 +293,7 @@ fn zero_workers_is_an_error_not_a_hang() {
 #[test]
 #[should_panic(expected = "outside of a corio runtime")]
 fn spawn_outside_a_runtime_panics() {
-    let _ = corio_rt::spawn(async {});
+    drop(corio_rt::spawn(async {}));
 }
 
 #[test]

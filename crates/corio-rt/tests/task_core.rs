@@ -100,6 +100,7 @@ fn wake_after_completion_is_harmless() {
     let w = kept.lock().unwrap().take().expect("waker kept");
     // The task is complete: waking it must not run or queue it again.
     w.wake_by_ref();
+    #[allow(clippy::waker_clone_wake)] // exercises wake-by-value on purpose
     w.clone().wake();
     drop(w);
     assert_eq!(rt.metrics().num_alive_tasks, 0);
@@ -257,7 +258,7 @@ fn shutdown_drops_every_task_exactly_once_on_a_runtime_thread() {
                     // A third wait forever with their waker parked in a list
                     // nobody will use; a third on a gate; a third spin with
                     // yields so they are queued or running at shutdown.
-                    let _ = corio_rt::spawn(async move {
+                    drop(corio_rt::spawn(async move {
                         let _g = g;
                         match i % 3 {
                             0 => {
@@ -272,7 +273,7 @@ fn shutdown_drops_every_task_exactly_once_on_a_runtime_thread() {
                                 corio_rt::yield_now().await;
                             },
                         }
-                    });
+                    }));
                 }
             }
         });
@@ -398,7 +399,7 @@ fn task_ids_and_names() {
     let rt = rt(2);
     let h = corio_rt::task::Builder::new().name("named").spawn_on(
         async { (corio_rt::task::id(), corio_rt::task::name()) },
-        rt.handle(),
+        &rt.handle(),
     );
     let id = h.id();
     let (seen, name) = rt.block_on(h).unwrap();

@@ -255,7 +255,7 @@ async fn abort_cancels_a_task() {
 #[test]
 fn runtime_types_at_the_root() {
     let rt = corio::Runtime::new().expect("runtime");
-    let handle: corio::Handle = rt.handle().clone();
+    let handle: corio::Handle = rt.handle();
     let join: corio::JoinHandle<u8> = handle.spawn(async { 3 });
     assert_eq!(rt.block_on(join).unwrap(), 3);
     let rt2 = corio::Builder::new().worker_threads(1).build().unwrap();

@@ -154,7 +154,7 @@ impl WorkerCtx {
 
     fn next_task(&self, tick: u64, lifo_polls: &mut u32) -> Option<Notified> {
         let shared = &*self.shared;
-        if tick % GLOBAL_QUEUE_INTERVAL == 0 {
+        if tick.is_multiple_of(GLOBAL_QUEUE_INTERVAL) {
             // Take a batch, not one task: with busy local queues, one task per
             // 61 polls would drain a burst of remote spawns 61x too slowly.
             // The batch joins the back of the local deque, behind its tasks.

@@ -118,7 +118,9 @@ impl State {
     /// A new task: queued once (NOTIFIED), with a JoinHandle, and `refs`
     /// references (the `Notified`, the JoinHandle, and the registry's if any).
     pub(crate) fn new(refs: usize) -> State {
-        State(AtomicUsize::new(NOTIFIED | JOIN_INTEREST | refs * REF_ONE))
+        State(AtomicUsize::new(
+            NOTIFIED | JOIN_INTEREST | (refs * REF_ONE),
+        ))
     }
 
     pub(crate) fn load(&self) -> Snapshot {
