@@ -319,6 +319,12 @@ impl Runtime {
         if self.shut_down {
             return;
         }
+        if context::worker().is_some_and(|w| Arc::ptr_eq(&w.shared, &self.handle.shared)) {
+            panic!(
+                "a corio Runtime was dropped (or shut down) on one of its own worker threads, \
+                 which would wait forever for itself; drop it from the thread that built it"
+            );
+        }
         self.shut_down = true;
         let shared = &self.handle.shared;
         shared.begin_shutdown();

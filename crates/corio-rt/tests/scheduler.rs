@@ -336,3 +336,27 @@ fn runtime_threads_are_named() {
         .unwrap();
     assert_eq!(name.as_deref(), Some("named-rt-worker-0"));
 }
+
+#[test]
+fn dropping_a_runtime_on_its_own_worker_panics_instead_of_hanging() {
+    let slot = Arc::new(std::sync::Mutex::new(None::<corio_rt::Runtime>));
+    let rt = rt(1);
+    let handle = rt.handle();
+    *slot.lock().unwrap() = Some(rt);
+    let (tx, rx) = mpsc::channel();
+    drop(handle.spawn(async move {
+        let rt = slot.lock().unwrap().take().unwrap();
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(rt)));
+        let msg = match r {
+            Ok(()) => String::from("no panic"),
+            Err(p) => p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default(),
+        };
+        tx.send(msg).unwrap();
+    }));
+    let msg = rx.recv_timeout(PATIENCE).expect("the drop hung");
+    assert!(msg.contains("on one of its own worker threads"), "{msg}");
+}
