@@ -15,7 +15,7 @@ use sync_support::{block_on, model, poll_once, queued};
 
 // ---------- Lock ----------
 
-/// Two threads increment through the lock; loom checks every access to the
+/// Three threads increment through the lock; loom checks every access to the
 /// protected cell for a data race.
 #[test]
 fn lock_mutual_exclusion() {
@@ -27,10 +27,11 @@ fn lock_mutual_exclusion() {
                 thread::spawn(move || block_on(async { *l.acquire().await += 1 }))
             })
             .collect();
+        block_on(async { *lock.acquire().await += 1 });
         for t in ts {
             t.join().unwrap();
         }
-        assert_eq!(Arc::try_unwrap(lock).ok().unwrap().into_inner(), 2);
+        assert_eq!(Arc::try_unwrap(lock).ok().unwrap().into_inner(), 3);
     });
 }
 

@@ -175,7 +175,7 @@ impl<D> WaiterList<D> {
     }
 
     /// True while the waiter is still in line (not yet popped).
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn is_linked(&self, key: Key) -> bool {
         self.node(key.0).linked
     }
