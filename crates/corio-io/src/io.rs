@@ -229,13 +229,15 @@ impl<R: AsyncRead + Unpin + ?Sized> Future for ReadToEnd<'_, R> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         loop {
-            // Grow by at least 4 KiB (doubling), reading into the spare room.
+            // Grow by doubling (at least 4 KiB), and read into a window of at
+            // most 64 KiB of the spare room: the window is zeroed before each
+            // read, so its size must follow the read size, not the buffer's.
             if this.buf.capacity() - this.buf.len() < 4096 {
                 this.buf.reserve(this.buf.capacity().max(4096));
             }
             let len = this.buf.len();
-            let cap = this.buf.capacity();
-            this.buf.resize(cap, 0);
+            let window = (this.buf.capacity() - len).min(64 * 1024);
+            this.buf.resize(len + window, 0);
             let res = Pin::new(&mut *this.reader).poll_read(cx, &mut this.buf[len..]);
             match res {
                 Poll::Ready(Ok(0)) => {

@@ -409,6 +409,7 @@ mod tests {
         struct Count(Arc<AtomicUsize>);
         impl Wake for Count {
             fn wake(self: Arc<Self>) {
+                // Relaxed: woken and read on this one thread.
                 self.0.fetch_add(1, Ordering::Relaxed);
             }
         }

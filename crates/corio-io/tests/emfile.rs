@@ -62,6 +62,7 @@ fn accept_survives_emfile() {
         let attempts = AtomicUsize::new(0);
         let serve = async {
             loop {
+                // Relaxed: counted and read by this one thread.
                 attempts.fetch_add(1, Ordering::Relaxed);
                 if let Ok(s) = listener.accept().await {
                     panic!("accept succeeded while out of descriptors: {s:?}");

@@ -126,6 +126,7 @@ fn thousand_concurrent_connections() {
                         }
                         s.write_all(&buf[..n]).await.unwrap();
                     }
+                    // Relaxed: read after run_all joined every thread.
                     served.fetch_add(1, Ordering::Relaxed);
                 }));
             }

@@ -154,6 +154,7 @@ fn hundred_thousand_concurrent_sleeps_complete() {
             boxed(async move {
                 sleep_until(deadline).await;
                 assert!(Instant::now() >= deadline);
+                // Relaxed: read after run_all joined every thread.
                 done.fetch_add(1, Ordering::Relaxed);
             })
         })

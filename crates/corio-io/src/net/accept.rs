@@ -47,6 +47,7 @@ impl AcceptThrottle {
                 Some(t) if Instant::now() < t => *slot = Some(sleep_until(t)),
                 _ => {
                     *until = None;
+                    // Relaxed: `until`, the real state, is under the lock.
                     self.paused.store(false, Ordering::Relaxed);
                     return Poll::Ready(());
                 }
@@ -68,6 +69,7 @@ impl AcceptThrottle {
         );
         if exhausted {
             *self.until.lock() = Some(Instant::now() + ACCEPT_PAUSE);
+            // Relaxed: an accept that misses the flag only fails once more.
             self.paused.store(true, Ordering::Relaxed);
         }
     }

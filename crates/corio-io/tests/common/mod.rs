@@ -35,6 +35,8 @@ impl Wake for Task {
         self.wake_by_ref();
     }
     fn wake_by_ref(self: &Arc<Self>) {
+        // AcqRel: pairs with the Release below, so a wake that finds the
+        // flag clear happens after the poller cleared it and is not lost.
         if !self.scheduled.swap(true, Ordering::AcqRel) {
             let mut st = self.queue.state.lock().unwrap();
             st.ready.push_back(self.clone());
@@ -84,6 +86,8 @@ pub fn run_all(threads: usize, futs: Vec<BoxFuture>, limit: Duration) {
                         st = queue.cond.wait_timeout(st, deadline - now).unwrap().0;
                     }
                 };
+                // Release: before polling, so a wake during the poll queues
+                // the task again (see `wake_by_ref`).
                 task.scheduled.store(false, Ordering::Release);
                 let waker = Waker::from(task.clone());
                 let mut slot = task.fut.lock().unwrap();
