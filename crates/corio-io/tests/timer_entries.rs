@@ -65,6 +65,33 @@ fn timer_entries_are_freed() {
     });
     assert_eq!(timer_entries(), 0);
 
+    // Threads racing the driver: each arms timeouts of 0-2 ms around sleeps
+    // of 0-2 ms, so some time out (the driver fires the entry) and some
+    // finish first (the entry is cancelled), often at the same moment.
+    let threads: Vec<_> = (0..4u64)
+        .map(|t| {
+            std::thread::spawn(move || {
+                let mut x = 0x9e37_79b9_7f4a_7c15u64 ^ t;
+                let mut next = move || {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x
+                };
+                block_on(async {
+                    for _ in 0..500 {
+                        let inner = sleep(Duration::from_micros(next() % 2000));
+                        let _ = wait_for(inner, Duration::from_micros(next() % 2000)).await;
+                    }
+                });
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(timer_entries(), 0);
+
     // A fired sleep's entry is gone too.
     block_on(sleep(Duration::from_millis(2)));
     assert_eq!(timer_entries(), 0);
