@@ -241,8 +241,11 @@ impl Driver {
     /// Milliseconds elapsed since the epoch, rounded down: a tick counts as
     /// reached only once it has fully passed.
     fn now_tick(&self) -> u64 {
-        let ms = self.epoch.elapsed().as_millis();
-        u64::try_from(ms).unwrap_or(u64::MAX)
+        let d = self.epoch.elapsed();
+        // In u64 arithmetic: `as_millis` divides a u128.
+        d.as_secs()
+            .saturating_mul(1000)
+            .saturating_add(u64::from(d.subsec_millis()))
     }
 
     /// The tick of `deadline`, rounded up, so that the wheel firing at that
@@ -250,10 +253,10 @@ impl Driver {
     fn deadline_tick(&self, deadline: Instant) -> u64 {
         match deadline.checked_duration_since(self.epoch) {
             None => 0,
-            Some(d) => {
-                let ms = d.as_nanos().div_ceil(1_000_000);
-                u64::try_from(ms).unwrap_or(u64::MAX)
-            }
+            Some(d) => d
+                .as_secs()
+                .saturating_mul(1000)
+                .saturating_add(u64::from(d.subsec_nanos().div_ceil(1_000_000))),
         }
     }
 
