@@ -247,3 +247,28 @@ fn dropping_a_stream_deregisters_it() {
     // loose check is possible here: 400 streams did not stay registered.
     assert!(corio_io::driver_metrics().registered_sources < 400);
 }
+
+#[test]
+fn bind_errors_and_ipv6() {
+    block_on_within(LIMIT, async {
+        let a = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let err = TcpListener::bind(a.local_addr().unwrap())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::AddrInUse);
+
+        // IPv6 loopback, where the machine has it.
+        let Ok(l6) = TcpListener::bind("[::1]:0").await else {
+            return;
+        };
+        let addr = l6.local_addr().unwrap();
+        assert!(addr.is_ipv6());
+        let mut c = TcpStream::connect(addr).await.unwrap();
+        let (mut s, peer) = l6.accept().await.unwrap();
+        assert_eq!(peer, c.local_addr().unwrap());
+        c.write_all(b"v6").await.unwrap();
+        let mut buf = [0u8; 2];
+        s.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"v6");
+    });
+}

@@ -100,8 +100,8 @@ fn start_connect(
     }
 }
 
-/// Non-blocking TCP connect to `addr`.
-pub(crate) fn connect_tcp(addr: SocketAddr) -> io::Result<(std::net::TcpStream, bool)> {
+/// The C form of a socket address: storage, its length and its domain.
+fn sockaddr_of(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t, libc::c_int) {
     // SAFETY: an all-zero sockaddr_storage is a valid (unspecified) address.
     let mut storage: libc::sockaddr_storage = unsafe { mem::zeroed() };
     let (domain, len) = match addr {
@@ -133,8 +133,51 @@ pub(crate) fn connect_tcp(addr: SocketAddr) -> io::Result<(std::net::TcpStream, 
             (libc::AF_INET6, mem::size_of::<libc::sockaddr_in6>())
         }
     };
-    let (fd, done) = start_connect(domain, &storage, len as libc::socklen_t)?;
+    (storage, len as libc::socklen_t, domain)
+}
+
+/// Non-blocking TCP connect to `addr`.
+pub(crate) fn connect_tcp(addr: SocketAddr) -> io::Result<(std::net::TcpStream, bool)> {
+    let (storage, len, domain) = sockaddr_of(addr);
+    let (fd, done) = start_connect(domain, &storage, len)?;
     Ok((std::net::TcpStream::from(fd), done))
+}
+
+/// Backlog of the listeners we create: std's `TcpListener::bind` uses 128,
+/// which a burst of connections (a load test, a thousand clients at once)
+/// overflows, costing the dropped clients a one-second SYN retry. The kernel
+/// caps it at `net.core.somaxconn`.
+const LISTEN_BACKLOG: libc::c_int = 1024;
+
+/// A non-blocking TCP listener bound to `addr` (with `SO_REUSEADDR`, as
+/// std's) and listening with [`LISTEN_BACKLOG`].
+pub(crate) fn bind_tcp_listener(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
+    use std::os::fd::AsRawFd;
+    let (storage, len, domain) = sockaddr_of(addr);
+    let sock = stream_socket(domain)?;
+    let fd = sock.as_raw_fd();
+    let one: libc::c_int = 1;
+    // SAFETY: setsockopt reads `size_of::<c_int>()` bytes from `&one`; bind
+    // reads `len` bytes of the initialised `storage`; listen takes only ints.
+    unsafe {
+        if libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_REUSEADDR,
+            (&one as *const libc::c_int).cast(),
+            mem::size_of::<libc::c_int>() as libc::socklen_t,
+        ) < 0
+        {
+            return Err(io::Error::last_os_error());
+        }
+        if libc::bind(fd, (&storage as *const libc::sockaddr_storage).cast(), len) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        if libc::listen(fd, LISTEN_BACKLOG) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(std::net::TcpListener::from(sock))
 }
 
 /// Non-blocking Unix stream connect to `path`.

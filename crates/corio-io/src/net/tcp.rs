@@ -47,7 +47,8 @@ pub struct TcpListener {
 }
 
 impl TcpListener {
-    /// Binds to the first of `addr`'s addresses that accepts the bind.
+    /// Binds to the first of `addr`'s addresses that accepts the bind, and
+    /// listens with a backlog of 1024 (std's `bind` uses 128).
     ///
     /// Host names are resolved with the system resolver, which blocks; pass
     /// socket addresses to avoid that.
@@ -61,7 +62,16 @@ impl TcpListener {
     /// .unwrap();
     /// ```
     pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
-        TcpListener::from_std(std::net::TcpListener::bind(addr)?)
+        let mut last_err = None;
+        for addr in addr.to_socket_addrs()? {
+            match sys::bind_tcp_listener(addr) {
+                Ok(l) => return TcpListener::from_std(l),
+                Err(e) => last_err = Some(e),
+            }
+        }
+        Err(last_err.unwrap_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "no address to bind to")
+        }))
     }
 
     /// Wraps a std listener (switching it to non-blocking mode).
