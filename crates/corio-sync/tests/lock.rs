@@ -1,3 +1,4 @@
+#![cfg(not(loom))] // these use real threads; the loom models are in loom-tests/
 mod common;
 
 use std::sync::Arc;
