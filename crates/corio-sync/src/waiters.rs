@@ -38,6 +38,11 @@ pub(crate) struct Key(u32);
 /// End-of-list marker for `prev` / `next` / the free list.
 const NIL: u32 = u32::MAX;
 
+/// A slab grown past this many slots is released once it empties again, so a
+/// one-off burst of waiters does not pin its memory for the primitive's life.
+/// Below it, the slab is kept for reuse (no allocation per wait).
+const SHRINK_ABOVE: usize = 1024;
+
 #[derive(Debug)]
 enum Slot<D> {
     Vacant { next_free: u32 },
@@ -61,6 +66,7 @@ pub(crate) struct WaiterList<D> {
     head: u32,
     tail: u32,
     linked: usize,
+    occupied: usize,
 }
 
 impl<D> WaiterList<D> {
@@ -71,6 +77,7 @@ impl<D> WaiterList<D> {
             head: NIL,
             tail: NIL,
             linked: 0,
+            occupied: 0,
         }
     }
 
@@ -133,6 +140,7 @@ impl<D> WaiterList<D> {
         }
         self.tail = i;
         self.linked += 1;
+        self.occupied += 1;
         Key(i)
     }
 
@@ -212,6 +220,12 @@ impl<D> WaiterList<D> {
             },
         );
         self.free = key.0;
+        self.occupied -= 1;
+        if self.occupied == 0 && self.slots.len() > SHRINK_ABOVE {
+            // No key is outstanding and nothing is linked: start afresh.
+            self.slots = Vec::new();
+            self.free = NIL;
+        }
         match slot {
             Slot::Occupied(node) => node.data,
             Slot::Vacant { .. } => unreachable!("waiter removed twice"),
@@ -299,5 +313,22 @@ mod tests {
         assert!(l.is_empty());
         assert_eq!(l.remove(c), 3);
         assert_eq!(l.remove(d), 4);
+    }
+
+    #[test]
+    fn burst_is_released_once_empty() {
+        let mut l = WaiterList::new();
+        let keys: Vec<_> = (0..SHRINK_ABOVE + 1)
+            .map(|i| l.push_back(i, noop()))
+            .collect();
+        for k in keys {
+            l.unlink(k);
+            l.remove(k);
+        }
+        assert!(l.is_empty());
+        assert_eq!(l.slots.capacity(), 0);
+        let k = l.push_back(7, noop());
+        assert_eq!(l.pop_front().map(|(k, _)| k), Some(k));
+        assert_eq!(l.remove(k), 7);
     }
 }
