@@ -49,19 +49,31 @@ fn event_set_clear_releases_queued_waiter() {
     });
 }
 
-/// A put racing the cancellation of the getter it may be handed to: the item
-/// reaches the next getter, never lost, never duplicated.
+/// Two puts racing the cancellation of the getter the first may be handed
+/// to: the surviving getter gets one item and the other stays queued; none is
+/// lost or duplicated.
 #[test]
 fn queue_put_get_with_cancelled_getter() {
     model(|| {
-        let q = Arc::new(Queue::new(1));
+        let q = Arc::new(Queue::new(0));
         let g1 = queued(q.get());
         let mut g2 = queued(q.get());
-        let q1 = q.clone();
-        let putter = thread::spawn(move || q1.put_nowait(7).unwrap());
+        let putters: Vec<_> = [7, 8]
+            .into_iter()
+            .map(|x| {
+                let q = q.clone();
+                thread::spawn(move || q.put_nowait(x).unwrap())
+            })
+            .collect();
         drop(g1);
-        assert_eq!(block_on(&mut g2), Ok(7));
-        putter.join().unwrap();
+        let got = block_on(&mut g2).unwrap();
+        for t in putters {
+            t.join().unwrap();
+        }
+        let rest = q.get_nowait().unwrap();
+        let mut both = [got, rest];
+        both.sort();
+        assert_eq!(both, [7, 8]);
         assert_eq!(q.get_nowait(), Err(QueueEmpty));
         assert!(q.empty());
     });
