@@ -201,7 +201,9 @@ impl Semaphore {
     }
 
     /// Waits for `n` permits at once. While this request is at the head of
-    /// the line, smaller requests behind it wait too. `n == 0` is ready at once.
+    /// the line, smaller requests behind it wait too. `n == 0` is ready at once;
+    /// an `n` the semaphore can never reach waits until it is closed or the
+    /// future is dropped (which lets the requests behind it through).
     ///
     /// ```
     /// # futures_lite::future::block_on(async {
@@ -812,6 +814,23 @@ impl BoundedSemaphore {
     /// ```
     pub fn try_acquire_many(&self, n: usize) -> Result<Permit<'_>, TryAcquireError> {
         self.sem.try_acquire_many(n)
+    }
+
+    /// Like [`try_acquire`](Self::try_acquire), returning an [`OwnedPermit`].
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let sem = Arc::new(corio_sync::BoundedSemaphore::new(1));
+    /// let p = sem.clone().try_acquire_owned().unwrap();
+    /// assert!(sem.clone().try_acquire_owned().is_err());
+    /// drop(p);
+    /// ```
+    pub fn try_acquire_owned(self: Arc<Self>) -> Result<OwnedPermit, TryAcquireError> {
+        self.sem.try_take(1)?;
+        Ok(OwnedPermit {
+            sem: OwnedSem::Bounded(self),
+            n: 1,
+        })
     }
 
     /// Adds one permit, unless the free permits plus those held would then
