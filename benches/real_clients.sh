@@ -11,6 +11,10 @@
 # - the `fanout` client (FANOUT_N connections, 64 at a time, one echo each)
 #   against echo on corio and its tokio twin: connections/s.
 #
+# Besides requests/s, which the other processes on a busy machine disturb, the
+# script reports the server's own CPU time per request (utime + stime from
+# /proc), a steadier measure of how much work each runtime does per request.
+#
 # Every round runs every server once, one at a time, each started fresh and
 # killed after its client; the order alternates between rounds so that neither
 # side always runs first. The table shows per-test medians over the rounds.
@@ -98,6 +102,14 @@ stop_server() {
 trap stop_server EXIT
 trap 'exit 130' INT TERM
 
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# Microseconds of server CPU per request, from ticks before/after and a count.
+cpu_per_request() {
+    awk -v a="$1" -v b="$2" -v n="$3" -v hz="$CLK_TCK" \
+        'BEGIN { if (n > 0) printf "%.2f", (b - a) * 1e6 / hz / n; else print 0 }'
+}
+
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 start_server() {
@@ -125,8 +137,11 @@ record() { RESULTS["$1|$2"]="${RESULTS["$1|$2"]:-} $3"; }
 run_redis() {
     local name=$1 round=$2 log="$OUT_DIR/$1.round$2.redis-benchmark.log"
     start_server "$name"
+    local cpu0 cpu1
+    cpu0=$(cpu_ticks "$SERVER_PID")
     timeout 300 redis-benchmark -h 127.0.0.1 -p "${PORT[$name]}" -q -t ping,set,get \
         -c "$CLIENTS" -n "$REQUESTS" >"$log" 2>&1 || echo "redis-benchmark failed on $name" >&2
+    cpu1=$(cpu_ticks "$SERVER_PID")
     stop_server
     if grep -qiE 'error|could not' "$log"; then
         echo "warning: redis-benchmark reported errors against $name (see $log)" >&2
@@ -136,13 +151,19 @@ run_redis() {
         record "$name" "$test" "$rps"
         printf '  round %s %-12s %-12s %12s req/s\n' "$round" "$name" "$test" "$rps" >&2
     done < <(tr '\r' '\n' <"$log" | awk '/requests per second/ { sub(":", "", $1); print $1, $2 }')
+    local tests
+    tests=$(tr '\r' '\n' <"$log" | grep -c 'requests per second' || true)
+    record "$name" CPU "$(cpu_per_request "$cpu0" "$cpu1" $((tests * REQUESTS)))"
 }
 
 run_wrk() {
     local name=$1 round=$2 log="$OUT_DIR/$1.round$2.wrk.log"
     start_server "$name"
+    local cpu0 cpu1
+    cpu0=$(cpu_ticks "$SERVER_PID")
     timeout 120 wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"$WRK_DURATION" \
         "http://127.0.0.1:${PORT[$name]}/" >"$log" 2>&1 || echo "wrk failed on $name" >&2
+    cpu1=$(cpu_ticks "$SERVER_PID")
     stop_server
     if grep -qE 'Socket errors|Non-2xx' "$log"; then
         echo "warning: wrk reported errors against $name (see $log)" >&2
@@ -150,6 +171,9 @@ run_wrk() {
     local rps
     rps=$(awk '/^Requests\/sec:/ { print $2 }' "$log")
     record "$name" HTTP "${rps:-0}"
+    local requests
+    requests=$(awk '/requests in/ { print $1 }' "$log")
+    record "$name" CPU "$(cpu_per_request "$cpu0" "$cpu1" "${requests:-0}")"
     printf '  round %s %-12s %-12s %12s req/s\n' "$round" "$name" HTTP "${rps:-0}" >&2
 }
 
@@ -207,3 +231,16 @@ echo "| http (hyper) GET / | $(fmt "$c") | $(fmt "$t") | - | $(ratio "$c" "$t") 
 c=$(echo "${RESULTS["echo_corio|FANOUT"]:-}" | median)
 t=$(echo "${RESULTS["echo_tokio|FANOUT"]:-}" | median)
 echo "| echo, fanout conn/s | $(fmt "$c") | $(fmt "$t") | - | $(ratio "$c" "$t") | - |"
+
+echo
+echo "Server CPU time per request (user + system, microseconds; median; lower is better)."
+echo
+echo "| server | corio | tokio twin | redis-server | corio/tokio |"
+echo "|---|---:|---:|---:|---:|"
+c=$(echo "${RESULTS["redis_corio|CPU"]:-}" | median)
+t=$(echo "${RESULTS["redis_tokio|CPU"]:-}" | median)
+r=$(echo "${RESULTS["redis_real|CPU"]:-}" | median)
+echo "| mini_redis (redis-benchmark) | $c | $t | $r | $(ratio "$c" "$t") |"
+c=$(echo "${RESULTS["http_corio|CPU"]:-}" | median)
+t=$(echo "${RESULTS["http_tokio|CPU"]:-}" | median)
+echo "| http (wrk) | $c | $t | - | $(ratio "$c" "$t") |"
