@@ -87,7 +87,7 @@ mod imp {
     /// Model-checkable stand-ins for crossbeam-deque: same method names, a
     /// loom `Mutex<VecDeque>` inside, and a capacity small enough that loom
     /// explores the interesting interleavings quickly.
-    #[allow(missing_docs)]
+    #[allow(missing_docs, clippy::new_without_default)]
     pub mod queue {
         use std::collections::VecDeque;
 
