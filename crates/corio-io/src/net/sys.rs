@@ -136,6 +136,22 @@ fn sockaddr_of(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t, li
     (storage, len as libc::socklen_t, domain)
 }
 
+/// Where a non-blocking connect stands, from `SO_ERROR` (`take_error`) and
+/// then `getpeername` (`peer_addr`): connected, failed, or still in
+/// progress (reported as `WouldBlock`, so the caller waits for the edge).
+pub(crate) fn connect_outcome(
+    error: io::Result<Option<io::Error>>,
+    peer: io::Result<()>,
+) -> io::Result<()> {
+    match (error?, peer) {
+        (Some(e), _) => Err(e),
+        (None, Err(e)) if e.kind() == io::ErrorKind::NotConnected => {
+            Err(io::ErrorKind::WouldBlock.into())
+        }
+        (None, peer) => peer,
+    }
+}
+
 /// Non-blocking TCP connect to `addr`.
 pub(crate) fn connect_tcp(addr: SocketAddr) -> io::Result<(std::net::TcpStream, bool)> {
     let (storage, len, domain) = sockaddr_of(addr);

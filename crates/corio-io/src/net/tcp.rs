@@ -243,16 +243,7 @@ impl TcpStream {
             // The connect finishes (or fails) with a writability edge.
             stream
                 .inner
-                .write_with(|s| match s.take_error()? {
-                    Some(e) => Err(e),
-                    None => match s.peer_addr() {
-                        Ok(_) => Ok(()),
-                        Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                            Err(io::ErrorKind::WouldBlock.into())
-                        }
-                        Err(e) => Err(e),
-                    },
-                })
+                .write_with(|s| sys::connect_outcome(s.take_error(), s.peer_addr().map(drop)))
                 .await?;
         }
         Ok(stream)
