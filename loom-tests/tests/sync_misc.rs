@@ -95,6 +95,63 @@ fn queue_full_put_races_get() {
     });
 }
 
+/// A putter waiting on a full queue is dropped (after at most one more poll)
+/// while a getter makes room: either its poll saw the slot and put (`Ready`),
+/// or it did not put at all. Never "cancelled but enqueued"; the item taken
+/// is the one that was there.
+#[test]
+fn queue_waiting_put_dropped_while_get_makes_room() {
+    model(|| {
+        let q = Arc::new(Queue::new(1));
+        q.put_nowait(1).unwrap();
+        let mut put = queued(q.put(2));
+        let q1 = q.clone();
+        let getter = thread::spawn(move || q1.get_nowait());
+        let polled = poll_once(&mut put);
+        drop(put);
+        assert_eq!(getter.join().unwrap(), Ok(1));
+        match polled {
+            std::task::Poll::Ready(r) => {
+                r.unwrap();
+                assert_eq!(q.qsize(), 1);
+                assert_eq!(q.get_nowait(), Ok(2));
+            }
+            std::task::Poll::Pending => assert_eq!(q.qsize(), 0, "cancelled put enqueued"),
+        }
+        assert_eq!(q.get_nowait(), Err(QueueEmpty));
+        assert!(!q.full(), "a slot was leaked");
+    });
+}
+
+/// As above with a second putter behind the first (3 threads): if the first
+/// is dropped after the get made room, the slot passes to the second, which
+/// must finish (a lost slot would strand it: loom reports a deadlock). Every
+/// item is got exactly once.
+#[test]
+fn queue_dropped_admitted_put_passes_the_slot_on() {
+    model(|| {
+        let q = Arc::new(Queue::new(1));
+        q.put_nowait(1).unwrap();
+        let mut first = queued(q.put(2));
+        let q1 = q.clone();
+        let getter = thread::spawn(move || q1.get_nowait());
+        let q2 = q.clone();
+        let second = thread::spawn(move || block_on(q2.put(3)));
+        let polled = poll_once(&mut first);
+        drop(first);
+        assert_eq!(getter.join().unwrap(), Ok(1));
+        if let std::task::Poll::Ready(r) = polled {
+            // The first put went in: take its item to make room for the second.
+            r.unwrap();
+            assert_eq!(block_on(q.get()), Ok(2));
+        }
+        second.join().unwrap().unwrap();
+        assert_eq!(q.get_nowait(), Ok(3));
+        assert_eq!(q.get_nowait(), Err(QueueEmpty));
+        assert!(!q.full(), "a slot was leaked");
+    });
+}
+
 /// `notify(1)` racing the cancellation of the first waiter: the second waiter
 /// is woken either way (the notification is passed on, never lost).
 #[test]

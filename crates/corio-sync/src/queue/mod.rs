@@ -10,24 +10,36 @@
 //!   straight into the first getter's node (`Handed`) and that getter is woken;
 //!   otherwise it goes into the store if there is room. A full queue (or one
 //!   with putters already in line: no barging) makes `put` wait with its item
-//!   parked in its own node.
+//!   parked in its own node (`Waiting`).
 //! - **Get.** An item comes from the store; the slot it frees is given at once
-//!   to the first waiting putter, whose item moves into the store (`Done`).
-//!   An empty queue makes `get` wait.
+//!   to the first waiting putter: its node becomes `Admitted` (the slot is
+//!   reserved for it, its item still in its node) and it is woken. Only when
+//!   that putter next runs does its item enter the queue, through the normal
+//!   put path (to the first waiting getter, else the store), and its `put`
+//!   return `Ok`. This is asyncio's order: a woken putter puts when it
+//!   resumes, not when it is woken. An empty queue makes `get` wait.
 //! - **Capacity.** Items handed to a getter that has not run yet (`in_flight`)
 //!   still count in `qsize()`, as in asyncio where they stay in the queue until
-//!   the getter runs; so `full()` and `maxsize` stay exact.
+//!   the getter runs. Slots reserved for admitted putters (`reserved`) are not
+//!   items, so `qsize()` leaves them out, but `full()` counts them: a newcomer
+//!   (`put_nowait` included) cannot take a slot promised to a putter in line.
+//!   So `qsize() + reserved <= maxsize` always holds.
 //! - **Cancellation.** A getter dropped while in line unlinks its node; one
 //!   dropped after being handed an item passes it to the next getter, or
 //!   returns it to the store to be served next. A putter dropped in line drops
-//!   its own item (it was never put); one dropped after `Done` has nothing to
-//!   undo, its item is in the queue. No item is lost and no slot wasted.
-//! - **Unfinished count.** Every item entering the queue adds one; `task_done`
+//!   its own item (it was never put). One dropped while `Admitted` did not put
+//!   either: it drops its item and releases its reservation, and the freed
+//!   slot is given at once to the next putter in line (if any). No item is
+//!   lost or duplicated, and no slot wasted.
+//! - **Unfinished count.** Every item entering the queue adds one (for an
+//!   admitted putter, when it runs, not when it is admitted); `task_done`
 //!   takes one (an error below zero); reaching zero releases every joiner.
 //! - **Shutdown.** Later puts fail, getters and putters in line are woken with
-//!   an error (putters get their items back); gets drain the store and then
-//!   fail. `immediate` also takes every item out of the store and out of
-//!   getters' nodes, counts each as done, and drops them.
+//!   an error (putters get their items back); admitted putters that have not
+//!   run yet also fail with their items back (`Refused`), and their
+//!   reservations are dropped. Gets drain the store and then fail.
+//!   `immediate` also takes every item out of the store and out of getters'
+//!   nodes, counts each as done, and drops them.
 //!
 //! Items are never dropped while the mutex is held (their `Drop` may touch the
 //! queue); they are moved out and dropped after unlocking.
@@ -111,11 +123,22 @@ enum Getting<T> {
     ShutDown,
 }
 
-/// A putter's node.
-enum Putting<T> {
-    Waiting(T),
-    Done,
-    Refused(T),
+/// A putter's node: its item, parked until the putter runs again, and where
+/// the putter stands.
+struct Putting<T> {
+    item: T,
+    state: PutState,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PutState {
+    /// In line.
+    Waiting,
+    /// Out of line with a slot reserved for it; the item goes in when the
+    /// putter runs.
+    Admitted,
+    /// The queue was shut down: the item goes back to the caller.
+    Refused,
 }
 
 struct State<T, S> {
@@ -123,6 +146,8 @@ struct State<T, S> {
     maxsize: usize,
     /// Items handed to getters that have not claimed them yet.
     in_flight: usize,
+    /// Slots reserved for admitted putters that have not run yet.
+    reserved: usize,
     unfinished: usize,
     shut_down: bool,
     getters: WaiterList<Getting<T>>,
@@ -136,8 +161,10 @@ impl<T, S: Store<T>> State<T, S> {
         self.items.len() + self.in_flight
     }
 
+    /// No slot left for a newcomer: items (stored or in flight) plus slots
+    /// reserved for admitted putters fill `maxsize`.
     fn full(&self) -> bool {
-        self.maxsize > 0 && self.qsize() >= self.maxsize
+        self.maxsize > 0 && self.qsize() + self.reserved >= self.maxsize
     }
 
     /// Puts an item that is entering the queue.
@@ -159,18 +186,18 @@ impl<T, S: Store<T>> State<T, S> {
         }
     }
 
-    /// Fills free slots from the putters' line.
+    /// Reserves free slots for putters in line, first come first served, and
+    /// wakes them; each puts its item when it runs (or passes the slot on if
+    /// dropped first).
     fn admit_putters(&mut self, wakes: &mut WakeList) {
-        while !self.full() {
+        while !self.putters.is_empty() && !self.full() {
             let Some((key, waker)) = self.putters.pop_front() else {
                 break;
             };
-            let Putting::Waiting(item) =
-                std::mem::replace(self.putters.data_mut(key), Putting::Done)
-            else {
-                unreachable!("a putter in line holds its item")
-            };
-            self.enqueue(item, wakes);
+            let node = self.putters.data_mut(key);
+            debug_assert!(node.state == PutState::Waiting);
+            node.state = PutState::Admitted;
+            self.reserved += 1;
             wakes.push(waker);
         }
     }
@@ -295,6 +322,7 @@ impl<T, S: QueueOrder<T>> BaseQueue<T, S> {
                 items: S::new(),
                 maxsize,
                 in_flight: 0,
+                reserved: 0,
                 unfinished: 0,
                 shut_down: false,
                 getters: WaiterList::new(),
@@ -348,8 +376,8 @@ impl<T, S: QueueOrder<T>> BaseQueue<T, S> {
         }
     }
 
-    /// Puts `item` if there is room and no putter is waiting; otherwise gives
-    /// it back in `QueueFull` (also after shutdown).
+    /// Puts `item` if there is room (`!full()`) and no putter is waiting;
+    /// otherwise gives it back in `QueueFull` (also after shutdown).
     ///
     /// ```
     /// use corio_sync::{Queue, QueueFull};
@@ -395,7 +423,11 @@ impl<T, S: QueueOrder<T>> BaseQueue<T, S> {
         self.qsize() == 0
     }
 
-    /// True when bounded and `qsize() >= maxsize`.
+    /// True when bounded and no slot is left for a new put: `qsize()` plus
+    /// the slots already freed for (reserved to) waiting putters that have
+    /// not run yet reach `maxsize`. Without such putters this is asyncio's
+    /// `qsize() >= maxsize`; with them, `put_nowait` fails (no barging) and
+    /// `full()` says so, even if `qsize()` is below `maxsize` for a moment.
     ///
     /// ```
     /// let q = corio_sync::Queue::new(1);
@@ -459,8 +491,9 @@ impl<T, S: QueueOrder<T>> BaseQueue<T, S> {
         }
     }
 
-    /// Shuts the queue down: later puts fail, waiting putters get their items
-    /// back, gets drain what is left and then fail. With `immediate`, the
+    /// Shuts the queue down: later puts fail, waiting putters (including any
+    /// woken for a free slot that have not run yet) get their items back,
+    /// gets drain what is left and then fail. With `immediate`, the
     /// items left are dropped at once (each counted as done, so `join`
     /// returns) and gets fail at once.
     ///
@@ -497,11 +530,18 @@ impl<T, S: QueueOrder<T>> BaseQueue<T, S> {
                 wakes.push(waker);
             }
             while let Some((key, waker)) = st.putters.pop_front() {
-                let data = st.putters.data_mut(key);
-                if let Putting::Waiting(item) = std::mem::replace(data, Putting::Done) {
-                    *data = Putting::Refused(item);
-                }
+                st.putters.data_mut(key).state = PutState::Refused;
                 wakes.push(waker);
+            }
+            if st.reserved > 0 {
+                // Admitted putters that have not run: already woken, they
+                // find their item refused when they do.
+                st.putters.for_each_data_mut(|p| {
+                    if p.state == PutState::Admitted {
+                        p.state = PutState::Refused;
+                    }
+                });
+                st.reserved = 0;
             }
             dropped
         });
@@ -529,6 +569,7 @@ where
         f.debug_struct("Queue")
             .field("order", &st.items)
             .field("qsize", &st.qsize())
+            .field("reserved", &st.reserved)
             .field("maxsize", &st.maxsize)
             .field("unfinished", &st.unfinished)
             .field("shut_down", &st.shut_down)
@@ -536,13 +577,15 @@ where
     }
 }
 
-/// Future of [`BaseQueue::put`]. Dropped while waiting, it drops its item
-/// (which was never put); once the item is in the queue, dropping it changes
-/// nothing.
+/// Future of [`BaseQueue::put`]. The item enters the queue only when a poll
+/// returns `Ready(Ok(()))`. Dropped before that, it drops its item (which was
+/// never put); if a slot had already been freed for it, the slot passes to the
+/// next waiting putter, as in asyncio.
 #[must_use = "futures do nothing unless awaited"]
 pub struct Put<'a, T, S: QueueOrder<T>> {
     queue: &'a BaseQueue<T, S>,
-    /// The item until it is put or parked in our node.
+    /// The item until it is put or parked in our node (which then holds it
+    /// until the put completes or fails).
     item: Option<T>,
     key: Option<Key>,
 }
@@ -562,25 +605,31 @@ impl<T, S: QueueOrder<T>> Future for Put<'_, T, S> {
                     Ok(()) => Poll::Ready(Ok(())),
                     Err((item, true)) => Poll::Ready(Err(QueueShutDown(item))),
                     Err((item, false)) => {
-                        this.key = Some(
-                            st.putters
-                                .push_back(Putting::Waiting(item), cx.waker().clone()),
-                        );
+                        let node = Putting {
+                            item,
+                            state: PutState::Waiting,
+                        };
+                        this.key = Some(st.putters.push_back(node, cx.waker().clone()));
                         Poll::Pending
                     }
                 }
             }
-            Some(key) => match st.putters.data(key) {
-                Putting::Waiting(_) => {
+            Some(key) => match st.putters.data(key).state {
+                PutState::Waiting => {
                     st.putters.set_waker(key, cx.waker());
                     Poll::Pending
                 }
-                Putting::Done | Putting::Refused(_) => {
+                PutState::Admitted => {
                     this.key = None;
-                    match st.putters.remove(key) {
-                        Putting::Refused(item) => Poll::Ready(Err(QueueShutDown(item))),
-                        _ => Poll::Ready(Ok(())),
-                    }
+                    let Putting { item, .. } = st.putters.remove(key);
+                    // The reserved slot becomes the item's.
+                    st.reserved -= 1;
+                    st.enqueue(item, wakes);
+                    Poll::Ready(Ok(()))
+                }
+                PutState::Refused => {
+                    this.key = None;
+                    Poll::Ready(Err(QueueShutDown(st.putters.remove(key).item)))
                 }
             },
         })
@@ -590,8 +639,16 @@ impl<T, S: QueueOrder<T>> Future for Put<'_, T, S> {
 impl<T, S: QueueOrder<T>> Drop for Put<'_, T, S> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
+            let node = self.queue.with_state(|st, wakes| {
+                let node = st.putters.remove(key);
+                if node.state == PutState::Admitted {
+                    // It never put: its slot goes to the next putter in line.
+                    st.reserved -= 1;
+                    st.admit_putters(wakes);
+                }
+                node
+            });
             // Dropped outside the mutex: an item's `Drop` may use the queue.
-            let node = self.queue.state.lock().putters.remove(key);
             drop(node);
         }
     }
