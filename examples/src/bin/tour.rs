@@ -236,7 +236,7 @@ async fn tour() -> io::Result<()> {
     let message = b"hello from corio";
     client.write_all(message).await?;
     let mut reply = vec![0u8; message.len()];
-    wait_for(client.read_exact(&mut reply), Duration::from_secs(5)).await??;
+    wait_for(client.read_exact(&mut reply), Duration::from_secs(30)).await??;
     drop(client); // end of stream: the server's read returns 0
     let peer = server
         .await
