@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
@@ -81,29 +82,48 @@ fn wake_after_completion_is_harmless() {
     let rt = rt(2);
     let gate = Gate::new();
     let kept = Arc::new(std::sync::Mutex::new(None));
+    let polls = Arc::new(AtomicUsize::new(0));
     let h = rt.spawn({
         let gate = gate.clone();
         let kept = kept.clone();
+        let polls = polls.clone();
         async move {
             std::future::poll_fn(|cx| {
                 *kept.lock().unwrap() = Some(cx.waker().clone());
                 std::task::Poll::Ready(())
             })
             .await;
-            gate.wait().await;
+            std::future::poll_fn(|cx| {
+                polls.fetch_add(1, Ordering::SeqCst);
+                std::pin::Pin::new(&mut gate.wait()).poll(cx)
+            })
+            .await;
             7
         }
     });
     wait_until(|| gate.has_waiter());
     gate.open();
     assert_eq!(rt.block_on(h).unwrap(), 7);
+    let polls_at_completion = polls.load(Ordering::SeqCst);
     let w = kept.lock().unwrap().take().expect("waker kept");
     // The task is complete: waking it must not run or queue it again.
     w.wake_by_ref();
     #[allow(clippy::waker_clone_wake)] // exercises wake-by-value on purpose
     w.clone().wake();
     drop(w);
-    assert_eq!(rt.metrics().num_alive_tasks, 0);
+    // A round trip through both workers' queues after the wakes.
+    for _ in 0..4 {
+        rt.block_on(rt.spawn(async { corio_rt::yield_now().await }))
+            .unwrap();
+    }
+    assert_eq!(
+        polls.load(Ordering::SeqCst),
+        polls_at_completion,
+        "a completed task was polled again"
+    );
+    // The registry lets go of it (just after the output was published).
+    wait_until(|| rt.metrics().num_alive_tasks == 0);
+    assert_eq!(rt.metrics().injector_depth, 0);
 }
 
 #[test]
