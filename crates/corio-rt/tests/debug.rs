@@ -56,10 +56,25 @@ fn find(pred: impl Fn(&str) -> bool) -> Option<String> {
     events().lock().unwrap().iter().find(|e| pred(e)).cloned()
 }
 
+/// Waits (generously) for a matching event: reports are emitted after the
+/// task's poll returns, which may be after its JoinHandle saw the output.
+fn wait_for_event(pred: impl Fn(&str) -> bool) -> String {
+    let mut found = None;
+    wait_until(|| {
+        found = find(&pred);
+        found.is_some()
+    });
+    found.unwrap()
+}
+
 fn debug_rt() -> corio_rt::Runtime {
+    debug_rt_with(2)
+}
+
+fn debug_rt_with(workers: usize) -> corio_rt::Runtime {
     events();
     corio_rt::Builder::new()
-        .worker_threads(2)
+        .worker_threads(workers)
         .debug(true)
         .slow_poll_threshold(Duration::from_millis(30))
         .build()
@@ -74,8 +89,7 @@ fn slow_poll_is_reported_with_name_and_location() {
         &rt.handle(),
     );
     rt.block_on(h).unwrap();
-    let e = find(|e| e.contains("slow poll") && e.contains("task.name=sloth"));
-    let e = e.expect("no slow-poll report");
+    let e = wait_for_event(|e| e.contains("slow poll") && e.contains("task.name=sloth"));
     assert!(e.contains("debug.rs"), "spawn location missing: {e}");
 }
 
