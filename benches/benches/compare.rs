@@ -414,7 +414,9 @@ fn main() {
     let mut rows = Vec::new();
     for w in &selected {
         eprintln!("{}", w.name);
+        let t = Instant::now();
         if let Some((row, broken)) = measure_watched(w, peers, &o) {
+            eprintln!("  ({:.1} s)", t.elapsed().as_secs_f64());
             rows.push(row);
             if broken {
                 peers = new_peers();
