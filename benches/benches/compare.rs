@@ -9,9 +9,12 @@
 //! one warm-up run each. The order changes each run, cycling through all six,
 //! so no runtime always goes first or always runs right after another's
 //! burst; a 1 ms pause before each run lets the previous runtime's workers
-//! park. The table shows each
-//! runtime's median and the ratios corio/tokio and corio/smol (below 1.00:
-//! corio is faster). The table goes to stdout, progress to stderr.
+//! park. The session makes several passes over the workloads, each taking a
+//! share of every workload's runs, so a burst of load from elsewhere on a
+//! shared machine hits part of a workload's runs rather than all of them.
+//! The table shows each runtime's median and the ratios corio/tokio and
+//! corio/smol (below 1.00: corio is faster). The table goes to stdout,
+//! progress to stderr.
 //!
 //! Options, as arguments after `--` or as environment variables:
 //! - `--filter NAME` / `COMPARE_FILTER`: only workloads whose name contains
@@ -22,6 +25,8 @@
 //!   6, up to 20 × N) until a workload has been measured this long in all
 //!   (default 3). Short workloads get more runs, which a shared, noisy
 //!   machine needs; long ones stop at N.
+//! - `--passes N` / `COMPARE_PASSES`: passes over the workloads, each
+//!   taking 1/N of every workload's runs and minimum time (default 3).
 //! - `--workers N` / `COMPARE_WORKERS`: worker threads of each runtime
 //!   (default 2).
 //! - `--warmup N` / `COMPARE_WARMUP`: unmeasured runs first (default 1).
@@ -55,6 +60,7 @@ struct Options {
     workers: usize,
     warmup: usize,
     min_time: Duration,
+    passes: usize,
     timeout: Duration,
     /// Which of [`RUNTIMES`] to run.
     runtimes: [bool; 3],
@@ -76,6 +82,7 @@ impl Options {
             workers: env_num("COMPARE_WORKERS", 2),
             warmup: env_num("COMPARE_WARMUP", 1),
             min_time: Duration::from_secs(env_num("COMPARE_MIN_TIME", 3) as u64),
+            passes: env_num("COMPARE_PASSES", 3),
             timeout: Duration::from_secs(env_num("COMPARE_TIMEOUT", 120) as u64),
             runtimes: [true; 3],
         };
@@ -96,6 +103,7 @@ impl Options {
                 "--min-time" => {
                     o.min_time = Duration::from_secs(number(&arg, &value("seconds")) as u64)
                 }
+                "--passes" => o.passes = number(&arg, &value("a number")),
                 "--timeout" => {
                     o.timeout = Duration::from_secs(number(&arg, &value("seconds")) as u64)
                 }
@@ -113,8 +121,8 @@ impl Options {
             }
             o.runtimes = RUNTIMES.map(|r| only.iter().any(|n| n == r));
         }
-        if o.runs == 0 || o.workers == 0 {
-            usage("--runs and --workers must be at least 1");
+        if o.runs == 0 || o.workers == 0 || o.passes == 0 {
+            usage("--runs, --workers and --passes must be at least 1");
         }
         o
     }
@@ -135,7 +143,7 @@ fn usage(problem: &str) -> ! {
     }
     eprintln!(
         "usage: cargo bench -p corio-benches --bench compare -- \
-         [--filter NAME]... [--runs N] [--min-time SECS] [--workers N] [--warmup N] [--timeout SECS] [--runtime NAME]..."
+         [--filter NAME]... [--runs N] [--min-time SECS] [--workers N] [--warmup N] [--passes N] [--timeout SECS] [--runtime NAME]..."
     );
     exit(if problem.is_empty() { 0 } else { 2 })
 }
@@ -179,101 +187,140 @@ fn run_once(f: RunFn, peers: &Peers, runtime: &'static str) -> Duration {
     d
 }
 
-/// Runs one workload interleaved on the runtimes of `fns` and returns its
-/// medians.
-fn measure(name: &'static str, fns: [Option<RunFn>; 3], peers: &Peers, o: &Options) -> Row {
+/// One workload's measurements so far, carried from pass to pass.
+struct Acc {
+    name: &'static str,
+    /// The selected runtimes' implementations.
+    fns: [Option<RunFn>; 3],
+    samples: [Vec<Duration>; 3],
+    /// Runs so far (one run = each selected runtime once).
+    run: usize,
+    measured: Duration,
+    failed: Option<String>,
+}
+
+impl Acc {
+    /// `None` if `w` has no implementation on any selected runtime.
+    fn new(w: &Workload, o: &Options) -> Option<Acc> {
+        let mut fns: [Option<RunFn>; 3] = [Some(w.corio), w.tokio, w.smol];
+        for (f, on) in fns.iter_mut().zip(o.runtimes) {
+            if !on {
+                *f = None;
+            }
+        }
+        if fns.iter().all(Option::is_none) {
+            return None;
+        }
+        Some(Acc::empty(w.name, fns))
+    }
+
+    fn empty(name: &'static str, fns: [Option<RunFn>; 3]) -> Acc {
+        Acc {
+            name,
+            fns,
+            samples: Default::default(),
+            run: 0,
+            measured: Duration::ZERO,
+            failed: None,
+        }
+    }
+
+    /// The medians, with each runtime's spread printed to stderr.
+    fn into_row(mut self) -> Row {
+        eprintln!("{}", self.name);
+        let mut medians = [None; 3];
+        for i in 0..3 {
+            let s = &mut self.samples[i];
+            if s.is_empty() {
+                continue;
+            }
+            s.sort();
+            let m = median(s);
+            medians[i] = Some(m);
+            eprintln!(
+                "  {:<6} {} runs: median {:>10}  min {:>10}  max {:>10}",
+                RUNTIMES[i],
+                s.len(),
+                fmt_duration(m),
+                fmt_duration(s[0]),
+                fmt_duration(s[s.len() - 1]),
+            );
+        }
+        Row {
+            name: self.name,
+            medians,
+            runs: self.run,
+            failed: self.failed,
+        }
+    }
+}
+
+/// Pass `pass` of `o.passes` over one workload: a warm-up, then runs
+/// interleaved on the selected runtimes until this pass's share of the run
+/// count and of the minimum time is reached. Spreading a workload over
+/// passes spreads it over the whole session, so a burst of load from the
+/// rest of the machine lands on a part of its runs, not on all of them.
+fn measure(mut acc: Acc, peers: &Peers, o: &Options, pass: usize) -> Acc {
     let generation = GENERATION.load(Ordering::SeqCst);
     for _ in 0..o.warmup {
-        for (i, f) in fns.iter().enumerate() {
+        for (i, f) in acc.fns.iter().enumerate() {
             if let Some(f) = f {
                 run_once(*f, peers, RUNTIMES[i]);
             }
         }
     }
-    let mut samples: [Vec<Duration>; 3] = Default::default();
-    let mut measured = Duration::ZERO;
-    let mut run = 0;
-    let max_runs = o.runs * 20;
-    // Whole cycles of the 6 orders past the minimum, so that each runtime
+    let share = |n: usize| (n * (pass + 1)).div_ceil(o.passes);
+    let (runs, max_runs) = (share(o.runs), share(o.runs * 20));
+    let min_time = o.min_time * (pass + 1) as u32 / o.passes as u32;
+    let last = pass + 1 == o.passes;
+    // In the last pass, whole cycles of the 6 orders, so that each runtime
     // goes first, second and third, and after each other one, equally often.
-    while run < o.runs || (measured < o.min_time && run < max_runs) || run % ORDERS.len() != 0 {
+    while acc.run < runs
+        || (acc.measured < min_time && acc.run < max_runs)
+        || (last && !acc.run.is_multiple_of(ORDERS.len()))
+    {
         if GENERATION.load(Ordering::SeqCst) != generation {
             break;
         }
-        for i in ORDERS[run % ORDERS.len()] {
-            if let Some(f) = fns[i] {
+        for i in ORDERS[acc.run % ORDERS.len()] {
+            if let Some(f) = acc.fns[i] {
                 // Let the previous runtime's workers finish spinning and park,
                 // so every run starts from the same idle machine.
                 std::thread::sleep(GAP);
                 let d = run_once(f, peers, RUNTIMES[i]);
-                measured += d;
-                samples[i].push(d);
+                acc.measured += d;
+                acc.samples[i].push(d);
             }
         }
-        run += 1;
+        acc.run += 1;
     }
-    let mut medians = [None; 3];
-    for i in 0..3 {
-        let s = &mut samples[i];
-        if s.is_empty() {
-            continue;
-        }
-        s.sort();
-        let m = median(s);
-        medians[i] = Some(m);
-        eprintln!(
-            "  {:<6} {} runs: median {:>10}  min {:>10}  max {:>10}",
-            RUNTIMES[i],
-            s.len(),
-            fmt_duration(m),
-            fmt_duration(s[0]),
-            fmt_duration(s[s.len() - 1]),
-        );
-    }
-    Row {
-        name,
-        medians,
-        runs: run,
-        failed: None,
-    }
+    acc
 }
 
-/// Measures `w` on a thread of its own and waits for it, watching for a run
-/// that exceeds the timeout. A hung or panicked workload gives a failed row
-/// and `true`: its runtimes are in an unknown state, so the caller replaces
-/// them (the stuck thread and the old runtimes are leaked, not joined).
-fn measure_watched(w: &Workload, peers: &'static Peers, o: &Options) -> Option<(Row, bool)> {
-    let mut fns: [Option<RunFn>; 3] = [Some(w.corio), w.tokio, w.smol];
-    for (f, on) in fns.iter_mut().zip(o.runtimes) {
-        if !on {
-            *f = None;
-        }
-    }
-    if fns.iter().all(Option::is_none) {
-        return None;
-    }
-    let (name, opts) = (w.name, o.clone());
+/// Runs [`measure`] on a thread of its own and waits for it, watching for a
+/// run that exceeds the timeout. A hung or panicked workload comes back
+/// failed, with `true`: its runtimes are in an unknown state, so the caller
+/// replaces them (the stuck thread and the old runtimes are leaked, not
+/// joined).
+fn measure_watched(acc: Acc, peers: &'static Peers, o: &Options, pass: usize) -> (Acc, bool) {
+    let (name, fns, opts) = (acc.name, acc.fns, o.clone());
     let (tx, rx) = mpsc::channel();
     std::thread::Builder::new()
         .name(format!("compare-{name}"))
         .spawn(move || {
-            let _ = tx.send(measure(name, fns, peers, &opts));
+            let _ = tx.send(measure(acc, peers, &opts, pass));
         })
         .expect("spawn the measuring thread");
     let failed = |why: String| {
         eprintln!("compare: {name}: {why}");
-        let row = Row {
-            name,
-            medians: [None; 3],
-            runs: 0,
-            failed: Some(why),
-        };
-        Some((row, true))
+        let mut acc = Acc::empty(name, fns);
+        acc.failed = Some(why);
+        (acc, true)
     };
     loop {
         match rx.recv_timeout(Duration::from_millis(200)) {
-            Ok(row) => return Some((row, false)),
-            // The measuring thread died without a row: the workload panicked.
+            Ok(acc) => return (acc, false),
+            // The measuring thread died without its result: the workload panicked.
             Err(RecvTimeoutError::Disconnected) => {
                 let runtime = CURRENT.lock().unwrap().take().map_or("?", |(r, _)| r);
                 return failed(format!("panicked on {runtime}"));
@@ -411,18 +458,27 @@ fn main() {
     let new_peers = || -> &'static Peers { Box::leak(Box::new(Peers::new(o.workers))) };
     let mut peers = new_peers();
     let started = Instant::now();
-    let mut rows = Vec::new();
-    for w in &selected {
-        eprintln!("{}", w.name);
-        let t = Instant::now();
-        if let Some((row, broken)) = measure_watched(w, peers, &o) {
-            eprintln!("  ({:.1} s)", t.elapsed().as_secs_f64());
-            rows.push(row);
+    let mut accs: Vec<Acc> = selected.iter().filter_map(|w| Acc::new(w, &o)).collect();
+    for pass in 0..o.passes {
+        for acc in accs.iter_mut().filter(|a| a.failed.is_none()) {
+            let t = Instant::now();
+            let taken = std::mem::replace(acc, Acc::empty(acc.name, acc.fns));
+            let (back, broken) = measure_watched(taken, peers, &o, pass);
+            *acc = back;
+            eprintln!(
+                "{} (pass {}/{}): {} runs so far, {:.1} s",
+                acc.name,
+                pass + 1,
+                o.passes,
+                acc.run,
+                t.elapsed().as_secs_f64()
+            );
             if broken {
                 peers = new_peers();
             }
         }
     }
+    let rows: Vec<Row> = accs.into_iter().map(Acc::into_row).collect();
 
     print_table(&rows, &o);
     eprintln!("compare: done in {:.1} s", started.elapsed().as_secs_f64());
