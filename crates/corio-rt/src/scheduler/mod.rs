@@ -169,6 +169,8 @@ impl Shared {
     }
 
     pub(crate) fn is_shutdown(&self) -> bool {
+        // Acquire/Release: whoever sees the flag also sees the registry
+        // closed before it was set (`begin_shutdown`).
         self.shutdown.load(Ordering::Acquire)
     }
 
@@ -200,6 +202,8 @@ impl Shared {
     /// task away from its cache. A stuck one does not.
     pub(crate) fn steal_lifo(&self, victim: usize) -> Option<Notified> {
         let r = &self.remotes[victim];
+        // Relaxed: a cheap pre-check; the task itself is taken by the
+        // Acquire swap in `take_slot`.
         if r.lifo.load(Ordering::Relaxed).is_null() || !r.stealer.is_empty() {
             return None;
         }
@@ -223,6 +227,8 @@ const LIFO_STEAL_GRACE: Duration = Duration::from_micros(5);
 
 /// Empties a LIFO slot.
 pub(crate) fn take_slot(slot: &AtomicPtr<Header>) -> Option<Notified> {
+    // Relaxed: only skips the swap when the slot looks empty; a task put
+    // there concurrently is found on the next look (and its push notified).
     if slot.load(Ordering::Relaxed).is_null() {
         return None;
     }
