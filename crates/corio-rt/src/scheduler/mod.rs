@@ -227,8 +227,9 @@ const LIFO_STEAL_GRACE: Duration = Duration::from_micros(5);
 
 /// Empties a LIFO slot.
 pub(crate) fn take_slot(slot: &AtomicPtr<Header>) -> Option<Notified> {
-    // Relaxed: only skips the swap when the slot looks empty; a task put
-    // there concurrently is found on the next look (and its push notified).
+    // Relaxed: only skips the swap when the slot looks empty. The owner
+    // reads its own pushes; a thief that misses a concurrent push only
+    // steals it later (or the owner runs it).
     if slot.load(Ordering::Relaxed).is_null() {
         return None;
     }
