@@ -13,13 +13,12 @@
 use crossbeam_utils::CachePadded;
 
 use super::raw::RawTask;
-use crate::loom::{AtomicUsize, Mutex, Ordering};
+use crate::loom::Mutex;
 
 const SHARDS: usize = 32;
 
 pub(crate) struct Registry {
     shards: Box<[CachePadded<Mutex<Shard>>]>,
-    live: AtomicUsize,
 }
 
 #[derive(Default)]
@@ -27,6 +26,9 @@ struct Shard {
     slots: Vec<Option<RawTask>>,
     free: Vec<usize>,
     closed: bool,
+    /// Tasks in this shard. Counted per shard, under its lock, so spawns and
+    /// completions on different workers share no counter cache line.
+    live: usize,
 }
 
 impl Registry {
@@ -35,7 +37,6 @@ impl Registry {
             shards: (0..SHARDS)
                 .map(|_| CachePadded::new(Mutex::new(Shard::default())))
                 .collect(),
-            live: AtomicUsize::new(0),
         }
     }
 
@@ -63,8 +64,7 @@ impl Registry {
         task.header()
             .registry_slot
             .with_mut(|s| unsafe { *s = idx });
-        // Relaxed: a statistic for metrics, not used for synchronisation.
-        self.live.fetch_add(1, Ordering::Relaxed);
+        shard.live += 1;
         true
     }
 
@@ -83,8 +83,7 @@ impl Registry {
         debug_assert!(shard.slots[idx] == Some(task));
         shard.slots[idx] = None;
         shard.free.push(idx);
-        // Relaxed: statistic only.
-        self.live.fetch_sub(1, Ordering::Relaxed);
+        shard.live -= 1;
         true
     }
 
@@ -112,8 +111,7 @@ impl Registry {
                             .registry_slot
                             .with_mut(|p| unsafe { *p = usize::MAX });
                     }
-                    // Relaxed: statistic only.
-                    self.live.fetch_sub(taken.len(), Ordering::Relaxed);
+                    s.live = 0;
                     taken
                 };
                 if batch.is_empty() {
@@ -124,8 +122,9 @@ impl Registry {
         }
     }
 
-    /// Tasks spawned and not yet completed.
+    /// Tasks spawned and not yet completed (a sum over the shards, each
+    /// read under its lock; for metrics).
     pub(crate) fn len(&self) -> usize {
-        self.live.load(Ordering::Relaxed)
+        self.shards.iter().map(|s| s.lock().live).sum()
     }
 }
