@@ -16,33 +16,9 @@ mod workloads;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use workloads::{Peers, RunFn};
-
-fn workers() -> usize {
-    std::env::var("CORIO_BENCH_WORKERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(2)
-}
 
 fn io(c: &mut Criterion) {
-    let peers = Peers::new(workers());
-    for w in workloads::io::workloads() {
-        let mut group = c.benchmark_group(w.name);
-        let impls = [
-            ("corio", Some(w.corio)),
-            ("tokio", w.tokio),
-            ("smol", w.smol),
-        ];
-        for (runtime, f) in impls {
-            let Some(f): Option<RunFn> = f else { continue };
-            group.bench_function(runtime, |b| {
-                b.iter_custom(|iters| (0..iters).map(|_| f(&peers)).sum())
-            });
-        }
-        group.finish();
-    }
+    workloads::criterion_groups(c, workloads::io::workloads());
 }
 
 criterion_group! {

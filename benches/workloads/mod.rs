@@ -116,3 +116,35 @@ pub fn all() -> Vec<Workload> {
     v.extend(io::workloads());
     v
 }
+
+/// Worker count of each runtime in the criterion benches:
+/// `CORIO_BENCH_WORKERS`, default 2.
+pub fn bench_workers() -> usize {
+    std::env::var("CORIO_BENCH_WORKERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(2)
+}
+
+/// One criterion group per workload, with corio, tokio and smol as its
+/// functions. Each iteration is one run timed by the workload itself
+/// (`iter_custom`), so criterion measures exactly what `compare` does.
+pub fn criterion_groups(c: &mut criterion::Criterion, workloads: Vec<Workload>) {
+    let peers = Peers::new(bench_workers());
+    for w in workloads {
+        let mut group = c.benchmark_group(w.name);
+        let impls = [
+            ("corio", Some(w.corio)),
+            ("tokio", w.tokio),
+            ("smol", w.smol),
+        ];
+        for (runtime, f) in impls {
+            let Some(f): Option<RunFn> = f else { continue };
+            group.bench_function(runtime, |b| {
+                b.iter_custom(|iters| (0..iters).map(|_| f(&peers)).sum())
+            });
+        }
+        group.finish();
+    }
+}
