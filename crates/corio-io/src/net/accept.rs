@@ -17,6 +17,9 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
+use std::os::fd::AsRawFd;
+
+use super::Async;
 use crate::time::{sleep_until, Sleep};
 
 /// How long accepting pauses after running out of descriptors or memory.
@@ -33,6 +36,29 @@ pub(crate) struct AcceptThrottle {
 }
 
 impl AcceptThrottle {
+    /// One accept attempt on `listener`, shared by the TCP and Unix
+    /// listeners: waits out a pause in force, accepts without blocking, and
+    /// starts a pause on an error that a retry cannot fix right away.
+    pub(crate) fn poll_accept<L, S, A>(
+        &self,
+        listener: &Async<L>,
+        pause: &mut Option<Sleep>,
+        cx: &mut Context<'_>,
+        accept: impl FnMut(&L) -> io::Result<(S, A)>,
+    ) -> Poll<io::Result<(S, A)>>
+    where
+        L: AsRawFd,
+    {
+        if self.poll_pause(pause, cx).is_pending() {
+            return Poll::Pending;
+        }
+        let res = std::task::ready!(listener.poll_read_with(cx, accept));
+        if let Err(e) = &res {
+            self.on_error(e);
+        }
+        Poll::Ready(res)
+    }
+
     /// Waits out a pause, if one is in force. `slot` holds the caller's
     /// timer between polls.
     pub(crate) fn poll_pause(&self, slot: &mut Option<Sleep>, cx: &mut Context<'_>) -> Poll<()> {

@@ -73,19 +73,11 @@ impl UnixListener {
         pause: &mut Option<Sleep>,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
-        if self.throttle.poll_pause(pause, cx).is_pending() {
-            return Poll::Pending;
-        }
-        match self.inner.poll_read_with(cx, |l| l.accept()) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Ok((stream, addr))) => {
-                Poll::Ready(UnixStream::from_std(stream).map(|s| (s, addr)))
-            }
-            Poll::Ready(Err(e)) => {
-                self.throttle.on_error(&e);
-                Poll::Ready(Err(e))
-            }
-        }
+        let (stream, addr) =
+            std::task::ready!(self
+                .throttle
+                .poll_accept(&self.inner, pause, cx, |l| l.accept()))?;
+        Poll::Ready(UnixStream::from_std(stream).map(|s| (s, addr)))
     }
 
     /// The stream of incoming connections; never ends.
