@@ -4,10 +4,14 @@
 //!
 //! A lost wakeup shows up as a deadlock (every thread blocked), which loom
 //! reports as a failure. Under `--cfg corio_mutant_lost_wakeup` the parking
-//! worker skips its re-check of the queues, and these models must fail.
+//! worker skips its re-check of the queues, and the first three models must
+//! fail. The last two put a worker to sleep in the I/O driver's turn (the
+//! facade's model of it, `corio_rt::__model::io`); under
+//! `--cfg corio_mutant_io_unpark` an unpark signals the condvar even when the
+//! worker sleeps in the turn, and `io_parked_worker_is_unparked` must fail.
 #![cfg(loom)]
 
-use corio_rt::__model::{Idle, Injector, Parker, Steal, Worker};
+use corio_rt::__model::{io, Idle, Injector, Parker, Steal, Worker};
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
@@ -35,8 +39,7 @@ fn injector_push_wakes_a_parking_worker() {
                         }
                         return v;
                     }
-                    idle.park(&parker, 0, searching, || !injector.is_empty());
-                    searching = true;
+                    searching = idle.park(&parker, 0, searching, || !injector.is_empty(), None);
                 }
             })
         };
@@ -88,10 +91,13 @@ fn two_workers_one_item_no_lost_wakeup() {
                         if !searching {
                             searching = idle.try_search();
                         }
-                        idle.park(&parkers[me], me, searching, || {
-                            done.load(Ordering::SeqCst) || !injector.is_empty()
-                        });
-                        searching = true;
+                        searching = idle.park(
+                            &parkers[me],
+                            me,
+                            searching,
+                            || done.load(Ordering::SeqCst) || !injector.is_empty(),
+                            None,
+                        );
                     }
                 })
             })
@@ -130,8 +136,7 @@ fn local_push_is_stolen_by_a_parked_worker() {
                     if !searching {
                         searching = idle.try_search();
                     }
-                    idle.park(&parkers[1], 1, searching, || !stealer.is_empty());
-                    searching = true;
+                    searching = idle.park(&parkers[1], 1, searching, || !stealer.is_empty(), None);
                 }
             })
         };
@@ -142,5 +147,104 @@ fn local_push_is_stolen_by_a_parked_worker() {
             parkers[id].unpark();
         }
         assert_eq!(thief.join().unwrap(), 9);
+    });
+}
+
+/// A worker sleeping in the I/O turn (not on its condvar) is woken by a
+/// producer's push + notify. The producer pushes only once the worker holds
+/// the turn, so the worker is past its re-check: only the parker's routing of
+/// the unpark to the poll can wake it.
+#[test]
+fn io_parked_worker_is_unparked() {
+    loom::model(|| {
+        let idle = Arc::new(Idle::new(1));
+        let parker = Arc::new(Parker::new());
+        let injector = Arc::new(Injector::<u32>::new());
+
+        let worker = {
+            let (idle, parker, injector) = (idle.clone(), parker.clone(), injector.clone());
+            thread::spawn(move || {
+                let mut io = io::IoParker::new();
+                let mut searching = false;
+                loop {
+                    if let Some(v) = take(injector.steal()) {
+                        if searching {
+                            idle.stop_searching();
+                        }
+                        return v;
+                    }
+                    searching = idle.park(
+                        &parker,
+                        0,
+                        searching,
+                        || !injector.is_empty(),
+                        Some(&mut io),
+                    );
+                    io.wake_batch();
+                }
+            })
+        };
+
+        while !io::turn_held() {
+            thread::yield_now();
+        }
+        injector.push(7);
+        if let Some(id) = idle.worker_to_notify() {
+            parker.unpark();
+            assert_eq!(id, 0);
+        }
+        assert_eq!(worker.join().unwrap(), 7);
+    });
+}
+
+/// Two workers that sleep in the I/O turn when they can; one I/O event
+/// fires. Whichever worker holds the turn takes the event and wakes its
+/// task; the worker that slept on its condvar is woken at the end. The
+/// event is delivered exactly once and nobody is left asleep.
+#[test]
+fn io_event_reaches_a_worker() {
+    loom::model(|| {
+        let idle = Arc::new(Idle::new(2));
+        let parkers: Arc<Vec<Parker>> = Arc::new((0..2).map(|_| Parker::new()).collect());
+        let done = Arc::new(AtomicBool::new(false));
+
+        let workers: Vec<_> = (0..2)
+            .map(|me| {
+                let (idle, parkers, done) = (idle.clone(), parkers.clone(), done.clone());
+                thread::spawn(move || {
+                    let mut io = io::IoParker::new();
+                    let mut searching = false;
+                    loop {
+                        if done.load(Ordering::SeqCst) {
+                            return;
+                        }
+                        if !searching {
+                            searching = idle.try_search();
+                        }
+                        searching = idle.park(
+                            &parkers[me],
+                            me,
+                            searching,
+                            || done.load(Ordering::SeqCst),
+                            Some(&mut io),
+                        );
+                        if io.has_batch() {
+                            io.wake_batch();
+                            done.store(true, Ordering::SeqCst);
+                            for p in parkers.iter() {
+                                p.unpark();
+                            }
+                            return;
+                        }
+                    }
+                })
+            })
+            .collect();
+
+        io::fire();
+        for w in workers {
+            w.join().unwrap();
+        }
+        assert_eq!(io::delivered(), 1);
     });
 }

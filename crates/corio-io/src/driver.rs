@@ -1,22 +1,39 @@
-//! The I/O driver: one process-wide thread, "corio-io", owning the poller and
-//! the timing wheel.
+//! The I/O driver: the process-wide poller and timing wheel, and the
+//! "corio-io" thread that polls them when no one else does.
 //!
 //! The driver is started lazily by the first registration or timer
 //! ([`Driver::get`], a `static OnceLock`) and lives as long as the process.
 //! It depends on no executor: all it does is call `Waker::wake`.
 //!
-//! # One turn of the loop
+//! # A turn
 //!
-//! 1. `Poller::wait` with the wheel's next expiration as the deadline.
-//! 2. With the source table locked, each event bumps its source's readiness
-//!    tick and moves that direction's wakers into the batch (see
-//!    `source.rs` for the tick protocol).
-//! 3. With the timer lock held, the wheel advances to now, moving expired
-//!    wakers into the same batch, and the next deadline is computed and
-//!    published as `sleeping_until`.
-//! 4. All locks released, the batch is woken. A runtime sees one burst of
-//!    wakes per turn from one foreign thread, which corio's scheduler turns
-//!    into injector pushes and at most the unparks it needs.
+//! One thread at a time holds the *turn* (`turn.rs`) and runs
+//! [`Driver::turn`]:
+//!
+//! 1. With the timer lock held, the wheel advances to now (expired wakers
+//!    into the batch); if nothing expired, the next deadline is published as
+//!    `sleeping_until` and becomes the poll's timeout.
+//! 2. The poll (`wait.rs`), blocking or not.
+//! 3. With the source table locked, each event bumps its source's readiness
+//!    tick and moves that direction's wakers into the batch (see `source.rs`
+//!    for the tick protocol).
+//! 4. The wheel advances again; `sleeping_until` is cleared, since nobody
+//!    waits any more.
+//!
+//! The turn is then given back and, with no lock held, the batch is woken.
+//!
+//! # Who takes turns
+//!
+//! The corio-io thread, always, under any executor: its wakes come from a
+//! foreign thread, which corio's scheduler turns into injector pushes and at
+//! most the unparks it needs. But a corio runtime's idle worker takes the
+//! turn too, instead of sleeping on its condvar (`park.rs` here, `Parker` in
+//! corio-rt): readiness then wakes the worker that will run the woken tasks,
+//! and they go to its own queue. While such workers exist the corio-io
+//! thread is only the backup: it polls when the turn has sat unused for
+//! [`BACKUP_GRACE`] (every worker busy) and otherwise sleeps off the poller.
+//! Under a request/reply load this removes a thread hop, two context
+//! switches and a futex wake per turn.
 //!
 //! # Edge-triggered sources
 //!
@@ -29,16 +46,17 @@
 //! # When `notify()` is called
 //!
 //! Only when a timer is armed with a deadline earlier than `sleeping_until`,
-//! the deadline the driver last chose to sleep until (read and written under
-//! the timer lock). The arming thread lowers `sleeping_until` itself, so a
-//! burst of earlier timers notifies once per new earliest deadline, not once
-//! per timer. A `notify()` that lands between step 3 and step 1 is not lost:
-//! the poller keeps it pending and the next `wait` returns at once. Arming a
-//! later timer, re-arming a waker, cancelling a timer and registering a
-//! waiter on a source never notify.
+//! the deadline the turn's holder chose to sleep until (read and written
+//! under the timer lock). The arming thread lowers `sleeping_until` itself,
+//! so a burst of earlier timers notifies once per new earliest deadline, not
+//! once per timer. A `notify()` that lands between step 1 and the poll is not
+//! lost: it stays pending and the poll returns at once. Arming a later timer,
+//! re-arming a waker, cancelling a timer and registering a waiter on a source
+//! never notify; nor does anything while nobody polls (`sleeping_until` is
+//! 0), since the next turn reads the wheel first. A runtime also notifies to
+//! unpark a worker that sleeps in the turn (`park::unpark`).
 
 use std::io;
-use std::num::NonZeroUsize;
 use std::os::fd::{BorrowedFd, RawFd};
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, OnceLock};
@@ -46,22 +64,32 @@ use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
-use polling::{Event, Events, PollMode, Poller};
+use polling::{Event, PollMode, Poller};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::source::{Direction, Source};
+use crate::turn::TurnGate;
+use crate::wait;
 use crate::wheel::{TimerKey, TimerWheel};
 
 /// Events taken from the poller per turn.
-const EVENTS_PER_TURN: usize = 1024;
+pub(crate) const EVENTS_PER_TURN: usize = 1024;
+
+/// How long the turn must sit unused before the backup thread takes it.
+const BACKUP_GRACE: Duration = Duration::from_millis(1);
 
 /// The process-wide driver.
 pub(crate) struct Driver {
     poller: Poller,
+    /// How the driver thread waits on `poller` and how it is woken.
+    waiter: wait::Waiter,
     /// Registered sources, indexed by poller key.
     sources: Mutex<SourceTable>,
     timers: Mutex<Timers>,
     /// Tick 0 of the wheel; ticks are whole milliseconds since this instant.
     epoch: Instant,
+    /// Who polls: the driver thread or an idle worker (see `turn.rs`).
+    gate: TurnGate,
 }
 
 /// A slab of registered sources: the poller key is the index.
@@ -80,6 +108,10 @@ struct Timers {
 
 static DRIVER: OnceLock<Driver> = OnceLock::new();
 
+/// Threads that promise to take turns when idle (runtime workers); while
+/// there are any, the driver thread is only the backup.
+static POLLERS: AtomicUsize = AtomicUsize::new(0);
+
 impl Driver {
     /// The driver, started on first use.
     ///
@@ -91,8 +123,12 @@ impl Driver {
         let mut started = false;
         let driver = DRIVER.get_or_init(|| {
             started = true;
+            let poller = Poller::new().expect("corio-io: cannot create the poller");
+            let waiter =
+                wait::Waiter::new(&poller).expect("corio-io: cannot create the driver's wakeup");
             Driver {
-                poller: Poller::new().expect("corio-io: cannot create the poller"),
+                poller,
+                waiter,
                 sources: Mutex::new(SourceTable {
                     slots: Vec::new(),
                     free: Vec::new(),
@@ -102,6 +138,7 @@ impl Driver {
                     sleeping_until: u64::MAX,
                 }),
                 epoch: Instant::now(),
+                gate: TurnGate::new(),
             }
         });
         if started {
@@ -113,63 +150,114 @@ impl Driver {
         driver
     }
 
-    /// The driver loop; never returns.
+    /// The driver thread's loop; never returns.
+    ///
+    /// While some thread has promised to poll ([`Driver::add_poller`]), the
+    /// driver thread is only the backup: it takes a turn once the turn has
+    /// sat unused for [`BACKUP_GRACE`], and sleeps (off the poller) while
+    /// another thread holds it. See "Turns" in the module header.
     fn run(&'static self) {
-        let mut events =
-            Events::with_capacity(NonZeroUsize::new(EVENTS_PER_TURN).expect("non-zero"));
+        let mut events = wait::Events::with_capacity(EVENTS_PER_TURN);
         let mut batch: Vec<Waker> = Vec::new();
-        let mut deadline: Option<Instant> = None;
         loop {
-            events.clear();
-            let res = match deadline {
-                Some(d) => self.poller.wait_deadline(&mut events, d),
-                None => self.poller.wait(&mut events, None),
-            };
-            if let Err(e) = res {
-                // EINTR is retried inside polling; anything else (EBADF,
-                // ENOMEM) is not fixable here. Back off instead of spinning.
-                eprintln!("corio-io: poller wait failed: {e}");
-                std::thread::sleep(Duration::from_millis(10));
+            if POLLERS.load(Ordering::SeqCst) > 0 {
+                self.gate
+                    .backup_wait(|| POLLERS.load(Ordering::SeqCst) > 0, BACKUP_GRACE);
             }
-
-            // Readiness into the batch.
-            if !events.is_empty() {
-                let sources = self.sources.lock();
-                for ev in events.iter() {
-                    // A key may have been freed (or reused) after the event was
-                    // queued; the worst that does is a spurious wake.
-                    let Some(Some(source)) = sources.slots.get(ev.key) else {
-                        continue;
-                    };
-                    if ev.readable {
-                        source.fire(Direction::Read, &mut batch);
-                    }
-                    if ev.writable {
-                        source.fire(Direction::Write, &mut batch);
-                    }
-                }
+            if !self.try_turn() {
+                continue;
             }
+            self.turn(&mut events, &mut batch, true);
+            self.end_turn();
+            wake_batch(&mut batch);
+        }
+    }
 
-            // Expired timers into the batch; choose how long to sleep.
-            {
-                let mut timers = self.timers.lock();
-                let now = self.now_tick();
-                timers.wheel.advance(now, &mut batch);
+    /// Takes the turn if nobody holds it.
+    pub(crate) fn try_turn(&self) -> bool {
+        self.gate.try_turn()
+    }
+
+    /// Gives the turn back.
+    pub(crate) fn end_turn(&self) {
+        self.gate.end_turn();
+    }
+
+    /// One turn, by the holder of the turn: expired timers and readiness
+    /// into `batch`. Blocks (if `block` and nothing expired) until
+    /// readiness, the next timer deadline, or [`Driver::notify`].
+    pub(crate) fn turn(&self, events: &mut wait::Events, batch: &mut Vec<Waker>, block: bool) {
+        // Timers first: what expired decides whether to block at all.
+        let deadline = {
+            let mut timers = self.timers.lock();
+            let now = self.now_tick();
+            timers.wheel.advance(now, batch);
+            if block && batch.is_empty() {
                 let next = timers.wheel.next_expiration();
+                // From here on an earlier timer notifies (`arm_timer`).
                 timers.sleeping_until = next.unwrap_or(u64::MAX);
-                deadline = next.and_then(|t| self.tick_instant(t));
+                next.and_then(|t| self.tick_instant(t))
+            } else {
+                Some(self.epoch)
             }
+        };
+        if let Err(e) = self.waiter.wait(&self.poller, events, deadline) {
+            // EINTR is retried by the waiter; anything else (EBADF,
+            // ENOMEM) is not fixable here. Back off instead of spinning.
+            eprintln!("corio-io: poller wait failed: {e}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
 
-            // Wake with no lock held: a woken task may run at once on another
-            // thread and come straight back to arm a timer or a source.
-            for w in batch.drain(..) {
-                // A panicking waker must not take the driver (and with it all
-                // I/O and timers of the process) down.
-                if std::panic::catch_unwind(AssertUnwindSafe(|| w.wake())).is_err() {
-                    eprintln!("corio-io: a waker panicked in wake(); ignored");
+        // Readiness into the batch.
+        if !events.is_empty() {
+            let sources = self.sources.lock();
+            for (key, readable, writable) in events.iter() {
+                // A key may have been freed (or reused) after the event was
+                // queued; the worst that does is a spurious wake. The
+                // waiter's own wakeup key is past the end of the table.
+                let Some(Some(source)) = sources.slots.get(key) else {
+                    continue;
+                };
+                if readable {
+                    source.fire(Direction::Read, batch);
+                }
+                if writable {
+                    source.fire(Direction::Write, batch);
                 }
             }
         }
+
+        // Timers that expired while we waited. Nobody waits any more, so no
+        // arming needs to notify until the next turn reads the wheel.
+        let mut timers = self.timers.lock();
+        let now = self.now_tick();
+        timers.wheel.advance(now, batch);
+        timers.sleeping_until = 0;
+    }
+
+    /// Wakes the thread blocked in a turn (or makes the next turn return at
+    /// once).
+    pub(crate) fn notify(&self) {
+        self.waiter.notify(&self.poller);
+    }
+
+    /// Counts a thread that will take turns when idle (a runtime worker).
+    pub(crate) fn add_poller() {
+        POLLERS.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Undoes [`Driver::add_poller`]; the backup thread takes over again.
+    pub(crate) fn remove_poller() {
+        if POLLERS.fetch_sub(1, Ordering::SeqCst) == 1 {
+            if let Some(d) = DRIVER.get() {
+                d.gate.wake_backup();
+            }
+        }
+    }
+
+    /// The driver if it has been started.
+    pub(crate) fn try_get() -> Option<&'static Driver> {
+        DRIVER.get()
     }
 
     // ---- sources -------------------------------------------------------
@@ -295,7 +383,7 @@ impl Driver {
         if notify {
             // Cannot fail on the platforms we support; if it did, the timer
             // would still fire at the driver's next turn.
-            let _ = self.poller.notify();
+            self.notify();
         }
         Poll::Pending
     }
@@ -308,5 +396,17 @@ impl Driver {
     /// Number of armed timers.
     pub(crate) fn timer_count(&self) -> usize {
         self.timers.lock().wheel.len()
+    }
+}
+
+/// Wakes a batch with no lock held: a woken task may run at once on another
+/// thread and come straight back to arm a timer or a source.
+pub(crate) fn wake_batch(batch: &mut Vec<Waker>) {
+    for w in batch.drain(..) {
+        // A panicking waker must not take the driver (and with it all I/O
+        // and timers of the process) down.
+        if std::panic::catch_unwind(AssertUnwindSafe(|| w.wake())).is_err() {
+            eprintln!("corio-io: a waker panicked in wake(); ignored");
+        }
     }
 }

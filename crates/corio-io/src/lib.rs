@@ -11,12 +11,16 @@
 //!   `write_all`, ...) that go with them.
 //! - [`time`]: `sleep`, `sleep_until`, `interval`, `wait_for`.
 //!
-//! All of them are served by one process-wide thread, "corio-io", started on
-//! first use: it waits on a `polling::Poller` with the next timer deadline as
-//! its timeout and turns readiness and expired timers into batches of wakes.
-//! The files follow that path: `driver.rs` (the thread), `source.rs` (a
-//! registered descriptor and its readiness ticks), `wheel.rs` (the timing
-//! wheel), then `time/`, `net/` and `io.rs` on top.
+//! All of them are served by one process-wide driver, started on first use:
+//! a `polling::Poller` and a timing wheel, polled with the next timer
+//! deadline as the timeout by whichever thread holds the driver's turn. That
+//! is the "corio-io" thread under any executor; under corio it is usually an
+//! idle worker, so that readiness wakes the thread that runs the woken
+//! tasks. The files follow that path: `driver.rs` (the turn and the
+//! thread), `turn.rs` (who polls), `wait.rs` (the poll itself), `park.rs`
+//! (the door for a runtime's workers), `source.rs` (a registered descriptor
+//! and its readiness ticks), `wheel.rs` (the timing wheel), then `time/`,
+//! `net/` and `io.rs` on top.
 //!
 //! ```
 //! use std::time::Duration;
@@ -40,9 +44,15 @@
 
 mod driver;
 pub mod io;
+mod loom;
 pub mod net;
+#[doc(hidden)]
+pub mod park;
 mod source;
 pub mod time;
+#[doc(hidden)]
+pub mod turn;
+mod wait;
 mod wheel;
 
 /// A snapshot of the driver's bookkeeping, for tests and metrics.

@@ -22,6 +22,8 @@ pub use task::{spawn, spawn_blocking, yield_now, JoinError, JoinHandle};
 /// Not a stable API.
 #[doc(hidden)]
 pub mod __model {
+    #[cfg(loom)]
+    pub use crate::loom::imp::io;
     pub use crate::loom::queue::{Injector, Steal, Stealer, Worker};
     pub use crate::scheduler::idle::Idle;
     pub use crate::scheduler::park::Parker;

@@ -47,10 +47,15 @@ mod imp {
     pub mod queue {
         pub use crossbeam_deque::{Injector, Steal, Stealer, Worker};
     }
+
+    /// Waiting for I/O in an idle worker: the corio-io driver's turn.
+    pub mod io {
+        pub use corio_io::park::{unpark, IoParker};
+    }
 }
 
 #[cfg(loom)]
-mod imp {
+pub(crate) mod imp {
     pub(crate) use loom::cell::UnsafeCell;
     pub(crate) use loom::sync::atomic::{
         fence, AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering,
@@ -179,6 +184,102 @@ mod imp {
                 d.extend(moved);
                 Steal::Success(first)
             }
+        }
+    }
+
+    /// A model of the corio-io driver's turn (see `corio_io::park`), with
+    /// the same method names: one turn per execution, a blocking poll that
+    /// returns on a model I/O event ([`fire`]) or an [`unpark`], and a count
+    /// of the events each parker took. What the models check is the routing
+    /// around it: a worker that blocks in the turn must still be woken by a
+    /// producer's `unpark`, and an event must reach a worker.
+    #[allow(missing_docs, clippy::new_without_default)]
+    pub mod io {
+        use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        use loom::sync::{Condvar, Mutex};
+
+        struct ModelDriver {
+            turn: AtomicBool,
+            /// (a wake is pending, I/O events not yet taken)
+            state: Mutex<(bool, usize)>,
+            cv: Condvar,
+            delivered: AtomicUsize,
+        }
+
+        loom::lazy_static! {
+            static ref DRIVER: ModelDriver = ModelDriver {
+                turn: AtomicBool::new(false),
+                state: Mutex::new((false, 0)),
+                cv: Condvar::new(),
+                delivered: AtomicUsize::new(0),
+            };
+        }
+
+        pub struct IoParker {
+            batch: usize,
+        }
+
+        pub struct Turn<'a> {
+            parker: &'a mut IoParker,
+        }
+
+        impl IoParker {
+            pub fn new() -> IoParker {
+                IoParker { batch: 0 }
+            }
+            pub fn try_turn(&mut self) -> Option<Turn<'_>> {
+                DRIVER
+                    .turn
+                    .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+                    .ok()
+                    .map(|_| Turn { parker: self })
+            }
+            pub fn wake_batch(&mut self) {
+                DRIVER
+                    .delivered
+                    .fetch_add(std::mem::take(&mut self.batch), Ordering::SeqCst);
+            }
+            pub fn has_batch(&self) -> bool {
+                self.batch > 0
+            }
+        }
+
+        impl Turn<'_> {
+            pub fn poll(&mut self, block: bool) {
+                let mut st = DRIVER.state.lock().unwrap();
+                while block && !st.0 && st.1 == 0 {
+                    st = DRIVER.cv.wait(st).unwrap();
+                }
+                st.0 = false;
+                self.parker.batch += std::mem::take(&mut st.1);
+            }
+        }
+
+        impl Drop for Turn<'_> {
+            fn drop(&mut self) {
+                DRIVER.turn.store(false, Ordering::Release);
+            }
+        }
+
+        pub fn unpark() {
+            DRIVER.state.lock().unwrap().0 = true;
+            DRIVER.cv.notify_all();
+        }
+
+        /// Model only: one I/O event becomes ready.
+        pub fn fire() {
+            DRIVER.state.lock().unwrap().1 += 1;
+            DRIVER.cv.notify_all();
+        }
+
+        /// Model only: whether some parker holds the turn.
+        pub fn turn_held() -> bool {
+            DRIVER.turn.load(Ordering::SeqCst)
+        }
+
+        /// Model only: events woken through some parker's `wake_batch`.
+        pub fn delivered() -> usize {
+            DRIVER.delivered.load(Ordering::SeqCst)
         }
     }
 }

@@ -122,28 +122,62 @@ impl Idle {
         }
     }
 
+    /// Takes worker `id` back off the parked list after a poll of I/O woke
+    /// it (nobody unparked it), counting it unparked but *not* searching: it
+    /// has work of its own to run, and a second task it woke wakes another
+    /// worker through the ordinary push path. `false`: a producer already
+    /// popped it (counting it searching) and its unpark is on the way.
+    pub fn unpark_self_after_io(&self, id: usize) -> bool {
+        let mut sleepers = self.sleepers.lock();
+        match sleepers.iter().position(|&w| w == id) {
+            Some(pos) => {
+                sleepers.swap_remove(pos);
+                self.state.fetch_add(UNPARK_ONE, Ordering::SeqCst);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Parks worker `id` without losing a wakeup: registers it as parked,
     /// re-checks `has_work` (every queue a producer notifies for, and the
-    /// shutdown flag), and sleeps on `parker` unless work turned up. On
-    /// return the worker counts as unparked and searching (whoever woke it
-    /// counted it so), except at shutdown, when counts no longer matter.
+    /// shutdown flag), and sleeps on `parker` (in the I/O poll, if `io` is
+    /// given and the driver's turn is free) unless work turned up.
+    ///
+    /// Returns whether the worker now counts as searching: after an unpark
+    /// it does (whoever woke it counted it so); after a poll of I/O that
+    /// nobody interrupted it does not (it has what the poll collected to
+    /// run). At shutdown counts no longer matter.
     pub fn park(
         &self,
         parker: &super::park::Parker,
         id: usize,
         searching: bool,
         has_work: impl Fn() -> bool,
-    ) {
+        io: Option<&mut crate::loom::io::IoParker>,
+    ) -> bool {
         self.before_park(id, searching);
         // The re-check is the hand-off that makes the protocol lose nothing;
         // the mutant build drops it so the loom model can prove it sees that.
         #[cfg(not(corio_mutant_lost_wakeup))]
         if has_work() && self.unpark_self(id) {
-            return;
+            return true;
         }
         #[cfg(corio_mutant_lost_wakeup)]
         let _ = &has_work;
-        parker.park();
+        match parker.park(io) {
+            super::park::Woken::Unparked => true,
+            super::park::Woken::Io => {
+                if self.unpark_self_after_io(id) {
+                    false
+                } else {
+                    // A producer popped us; take its unpark now so that it
+                    // is not left pending for the next park.
+                    parker.park(None);
+                    true
+                }
+            }
+        }
     }
 
     /// Every parked worker, for shutdown.

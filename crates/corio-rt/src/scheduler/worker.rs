@@ -20,6 +20,7 @@ use std::time::Instant;
 
 use super::{steal_retrying, take_slot, Remote, Shared};
 use crate::context;
+use crate::loom::io::IoParker;
 use crate::loom::queue::Worker;
 use crate::loom::Ordering;
 use crate::task::{Notified, RawTask};
@@ -83,6 +84,7 @@ impl WorkerCtx {
         let mut lifo_polls = 0;
         let mut searching = false;
         let mut rng = FastRand::new(self.index as u64);
+        let mut io = IoParker::new();
         loop {
             if shared.is_shutdown() {
                 return;
@@ -91,6 +93,21 @@ impl WorkerCtx {
             // Relaxed: read only as a liveness hint by thieves and the monitor.
             self.remote().tick.store(tick, Ordering::Relaxed);
 
+            if tick.is_multiple_of(GLOBAL_QUEUE_INTERVAL) {
+                // A busy worker looks at I/O now and then (without blocking)
+                // if nobody else is, so readiness is not left waiting on the
+                // driver thread's backup delay while every worker is busy.
+                let polled = match io.try_turn() {
+                    Some(mut turn) => {
+                        turn.poll(false);
+                        true
+                    }
+                    None => false,
+                };
+                if polled {
+                    io.wake_batch();
+                }
+            }
             let mut task = self.next_task(tick, &mut lifo_polls);
             if task.is_none() {
                 if !searching {
@@ -112,12 +129,16 @@ impl WorkerCtx {
                     self.run_task(task);
                 }
                 None => {
-                    shared
-                        .idle
-                        .park(&self.remote().parker, self.index, searching, || {
-                            shared.has_work()
-                        });
-                    searching = true;
+                    searching = shared.idle.park(
+                        &self.remote().parker,
+                        self.index,
+                        searching,
+                        || shared.has_work(),
+                        Some(&mut io),
+                    );
+                    // What a poll of I/O collected, woken here on this worker:
+                    // into its LIFO slot and deque.
+                    io.wake_batch();
                 }
             }
         }

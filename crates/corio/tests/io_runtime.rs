@@ -1,0 +1,122 @@
+//! I/O and timers under the multi-threaded runtime, where idle workers wait
+//! for readiness in the driver's turn and the corio-io thread is the backup.
+//!
+//! Every wait here is bounded by a watchdog; a hang is a failure.
+
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use corio::io::{AsyncReadExt, AsyncWriteExt};
+use corio::net::{TcpListener, TcpStream};
+use corio::time::sleep;
+
+const BOUND: Duration = Duration::from_secs(60);
+
+/// Runs `f` on its own thread and fails if it does not return within BOUND.
+fn with_watchdog<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(BOUND)
+        .unwrap_or_else(|_| panic!("{what}: no result within {BOUND:?}"))
+}
+
+fn runtime(workers: usize) -> corio::runtime::Runtime {
+    corio::runtime::Builder::new()
+        .worker_threads(workers)
+        .build()
+        .unwrap()
+}
+
+/// Once the runtime has used I/O and gone idle, a worker sleeps in the
+/// driver's turn rather than on its condvar. A task spawned from outside
+/// must still wake it (the unpark goes to the poll), many times over.
+#[test]
+fn remote_spawns_wake_workers_sleeping_in_the_turn() {
+    with_watchdog("remote spawns", || {
+        let rt = runtime(2);
+        rt.block_on(sleep(Duration::from_millis(2)));
+        for i in 0..200u32 {
+            // Let the workers go idle (and into the turn) between spawns.
+            if i % 20 == 0 {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            let h = rt.spawn(async move { i * 2 });
+            assert_eq!(rt.block_on(h).unwrap(), i * 2);
+        }
+    });
+}
+
+/// Servers and clients all on the workers: 64 connections, 200 round trips
+/// each, every byte checked. The tasks a worker's poll wakes run on that
+/// worker; the second worker must still get its share of the work.
+#[test]
+fn many_connections_round_trip_on_the_workers() {
+    with_watchdog("round trips", || {
+        let rt = runtime(2);
+        rt.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let server = corio::spawn(async move {
+                let mut conns = Vec::new();
+                for _ in 0..64 {
+                    let (mut s, _) = listener.accept().await.unwrap();
+                    conns.push(corio::spawn(async move {
+                        let mut buf = [0u8; 64];
+                        loop {
+                            match s.read(&mut buf).await.unwrap() {
+                                0 => return,
+                                n => s.write_all(&buf[..n]).await.unwrap(),
+                            }
+                        }
+                    }));
+                }
+                for c in conns {
+                    c.await.unwrap();
+                }
+            });
+            let mut clients = Vec::new();
+            for c in 0..64u8 {
+                clients.push(corio::spawn(async move {
+                    let mut s = TcpStream::connect(addr).await.unwrap();
+                    let mut back = [0u8; 64];
+                    for round in 0..200u32 {
+                        let msg = [c ^ (round as u8); 64];
+                        s.write_all(&msg).await.unwrap();
+                        s.read_exact(&mut back).await.unwrap();
+                        assert_eq!(back, msg);
+                    }
+                }));
+            }
+            for c in clients {
+                c.await.unwrap();
+            }
+            server.await.unwrap();
+        });
+    });
+}
+
+/// Timers armed by tasks on the workers fire (never early) while the
+/// workers themselves sleep in the turn with the wheel's deadline as their
+/// timeout.
+#[test]
+fn timers_fire_for_tasks_on_idle_workers() {
+    with_watchdog("timers", || {
+        let rt = runtime(2);
+        rt.block_on(async {
+            let mut hs = Vec::new();
+            for i in 0..100u64 {
+                hs.push(corio::spawn(async move {
+                    let d = Duration::from_millis(i % 10);
+                    let start = Instant::now();
+                    sleep(d).await;
+                    assert!(start.elapsed() >= d, "timer fired early");
+                }));
+            }
+            for h in hs {
+                h.await.unwrap();
+            }
+        });
+    });
+}
