@@ -64,7 +64,7 @@ use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
-use polling::{Event, PollMode, Poller};
+use polling::Poller;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::source::{Direction, Source};
@@ -211,7 +211,7 @@ impl Driver {
         // Readiness into the batch.
         if !events.is_empty() {
             let sources = self.sources.lock();
-            for (key, readable, writable) in events.iter() {
+            for (key, readable, writable, read_closed) in events.iter() {
                 // A key may have been freed (or reused) after the event was
                 // queued; the worst that does is a spurious wake. The
                 // waiter's own wakeup key is past the end of the table.
@@ -219,7 +219,7 @@ impl Driver {
                     continue;
                 };
                 if readable {
-                    source.fire(Direction::Read, batch);
+                    source.fire_edge(Direction::Read, read_closed, batch);
                 }
                 if writable {
                     source.fire(Direction::Write, batch);
@@ -289,10 +289,7 @@ impl Driver {
         // SAFETY: the I/O object owning `fd` holds the returned source and
         // calls `deregister` before it closes `fd`, so the poller never holds
         // a descriptor number that was closed and reused.
-        let added = unsafe {
-            self.poller
-                .add_with_mode(fd, Event::all(source.key), PollMode::Edge)
-        };
+        let added = unsafe { wait::register(&self.poller, fd, source.key) };
         if let Err(e) = added {
             self.release_key(source.key);
             return Err(e);

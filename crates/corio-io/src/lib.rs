@@ -62,6 +62,10 @@ pub struct DriverMetrics {
     pub timer_entries: usize,
     /// Descriptors registered with the poller.
     pub registered_sources: usize,
+    /// Stream reads (TCP, Unix) that did not try the system call because the
+    /// previous read was short, i.e. emptied the socket; counted since the
+    /// process started.
+    pub stream_reads_skipped: u64,
 }
 
 /// Reads the driver's bookkeeping (starting the driver if needed).
@@ -75,5 +79,6 @@ pub fn driver_metrics() -> DriverMetrics {
     DriverMetrics {
         timer_entries: d.timer_count(),
         registered_sources: d.source_count(),
+        stream_reads_skipped: source::reads_skipped(),
     }
 }

@@ -15,7 +15,14 @@
 //!   edge, so it is never read and never re-armed. A turn is one system call.
 //!   The poller's own timerfd and eventfd stay registered but are never armed
 //!   or written, so they never report.
-//! - **Elsewhere** (kqueue): `Poller::wait` and `Poller::notify` as they are.
+//!
+//!   Sources are added with `epoll_ctl` here too, for the same interest
+//!   polling uses (in, out, priority; edge-triggered) plus `EPOLLRDHUP`, so
+//!   that an edge says when the peer closed its side: that is what lets a
+//!   stream read after a short read skip its system call (`source.rs`)
+//!   without missing an end-of-file that came with the last data.
+//! - **Elsewhere** (kqueue): `Poller::add_with_mode`, `Poller::wait` and
+//!   `Poller::notify` as they are, and no short-read skipping.
 //!
 //! # Lost wakeups
 //!
@@ -30,14 +37,14 @@ use std::time::Instant;
 use polling::Poller;
 
 #[cfg(target_os = "linux")]
-pub(crate) use linux::{Events, Waiter};
+pub(crate) use linux::{register, Events, Waiter, REPORTS_READ_CLOSED};
 #[cfg(not(target_os = "linux"))]
-pub(crate) use portable::{Events, Waiter};
+pub(crate) use portable::{register, Events, Waiter, REPORTS_READ_CLOSED};
 
 #[cfg(target_os = "linux")]
 mod linux {
     use super::*;
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
     use polling::{Event, PollMode};
 
@@ -51,6 +58,35 @@ mod linux {
         (libc::EPOLLIN | libc::EPOLLHUP | libc::EPOLLERR | libc::EPOLLPRI) as u32;
     /// Readiness bits that wake writers.
     const WRITE_BITS: u32 = (libc::EPOLLOUT | libc::EPOLLHUP | libc::EPOLLERR) as u32;
+    /// Bits that say the read side will not get more data.
+    const CLOSED_BITS: u32 = (libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) as u32;
+
+    /// Edges report the read side's close (`EPOLLRDHUP`).
+    pub(crate) const REPORTS_READ_CLOSED: bool = true;
+
+    /// Adds `fd` to the poller's epoll set, edge-triggered, both directions
+    /// and read-side hang-up, under `key`.
+    ///
+    /// # Safety
+    ///
+    /// `fd` must stay open until it is deleted from the poller.
+    pub(crate) unsafe fn register(poller: &Poller, fd: RawFd, key: usize) -> io::Result<()> {
+        let mut ev = libc::epoll_event {
+            events: (libc::EPOLLIN
+                | libc::EPOLLOUT
+                | libc::EPOLLPRI
+                | libc::EPOLLRDHUP
+                | libc::EPOLLET) as u32,
+            u64: key as u64,
+        };
+        // SAFETY: `ev` is a live local the kernel only reads; the caller
+        // keeps `fd` open while it is registered.
+        let r = unsafe { libc::epoll_ctl(poller.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut ev) };
+        if r < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
 
     /// Events of one turn, as `epoll_wait` wrote them.
     pub(crate) struct Events {
@@ -68,14 +104,19 @@ mod linux {
             self.list.is_empty()
         }
 
-        /// `(key, readable, writable)` per event.
-        pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, bool, bool)> + '_ {
+        /// `(key, readable, writable, read_closed)` per event.
+        pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, bool, bool, bool)> + '_ {
             self.list.iter().map(|ev| {
                 // Copies: `epoll_event` is packed on x86-64, so no references
                 // into it.
                 let bits = ev.events;
                 let key = ev.u64 as usize;
-                (key, bits & READ_BITS != 0, bits & WRITE_BITS != 0)
+                (
+                    key,
+                    bits & (READ_BITS | CLOSED_BITS) != 0,
+                    bits & WRITE_BITS != 0,
+                    bits & CLOSED_BITS != 0,
+                )
             })
         }
     }
@@ -194,7 +235,7 @@ mod linux {
             let far = Instant::now() + Duration::from_secs(600);
             waiter.wait(&poller, &mut events, Some(far)).unwrap();
             let got: Vec<_> = events.iter().collect();
-            assert_eq!(got, vec![(WAKE_KEY, true, false)]);
+            assert_eq!(got, vec![(WAKE_KEY, true, false, false)]);
             // The edge was consumed: a zero-timeout wait sees nothing.
             waiter
                 .wait(&poller, &mut events, Some(Instant::now()))
@@ -244,6 +285,23 @@ mod portable {
                 .iter()
                 .map(|ev| (ev.key, ev.readable, ev.writable))
         }
+    }
+
+    /// polling does not say when the read side closed.
+    pub(crate) const REPORTS_READ_CLOSED: bool = false;
+
+    /// Adds `fd` to the poller, edge-triggered, both directions, under `key`.
+    ///
+    /// # Safety
+    ///
+    /// `fd` must stay open until it is deleted from the poller.
+    pub(crate) unsafe fn register(
+        poller: &Poller,
+        fd: std::os::fd::RawFd,
+        key: usize,
+    ) -> io::Result<()> {
+        // SAFETY: the caller keeps `fd` open while it is registered.
+        unsafe { poller.add_with_mode(fd, polling::Event::all(key), polling::PollMode::Edge) }
     }
 
     /// `Poller::wait`/`Poller::notify` as they are.

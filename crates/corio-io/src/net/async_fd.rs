@@ -233,6 +233,23 @@ impl<T: AsRawFd> Async<T> {
         self.source.poll_io(Direction::Read, cx, || op(io))
     }
 
+    /// A read of up to `len` bytes on a *stream* socket: like
+    /// [`poll_read_with`](Self::poll_read_with), and after a short read
+    /// (`0 < n < len`) the next one waits for a new edge without trying the
+    /// system call (see `source.rs`, "Short stream reads"). Only for
+    /// descriptors where a short read means the receive queue is empty, which
+    /// is why the `AsyncRead` impls of `Async<T>` itself, open to any
+    /// descriptor, do not use it.
+    pub(crate) fn poll_stream_read(
+        &self,
+        cx: &mut Context<'_>,
+        len: usize,
+        mut op: impl FnMut(&T) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let io = self.get_ref();
+        self.source.poll_stream_read(cx, len, || op(io))
+    }
+
     /// The poll form of [`write_with`](Self::write_with).
     pub fn poll_write_with<R>(
         &self,
@@ -294,6 +311,10 @@ impl<T: AsRawFd + fmt::Debug> fmt::Debug for Async<T> {
     }
 }
 
+// The `AsyncRead` impls below use the plain tick protocol, without the
+// short-read rule of the stream types: `T` may be a pipe, a tty, an eventfd
+// or anything else readable, and for several of those a short read does not
+// mean there is nothing left to read.
 impl<T: AsRawFd + Read> AsyncRead for Async<T> {
     fn poll_read(
         self: Pin<&mut Self>,

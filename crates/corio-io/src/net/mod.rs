@@ -22,6 +22,11 @@ pub use unix::{UnixIncoming, UnixListener, UnixStream};
 
 /// `AsyncRead`/`AsyncWrite` for a stream type and for `&` it, through its
 /// `io()` accessor returning `&Async<std stream>`.
+///
+/// Reads go through `Async::poll_stream_read`: after a short read, the next
+/// read waits for a new edge instead of trying a call that would say
+/// `WouldBlock` (see `source.rs`). The split halves read through `&S`, so
+/// they follow the same rule, sharing the stream's drained tick.
 macro_rules! stream_io_impls {
     ($ty:ty) => {
         impl futures_io::AsyncRead for $ty {
@@ -49,7 +54,8 @@ macro_rules! stream_io_impls {
                 buf: &mut [u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
                 use std::io::Read;
-                self.io().poll_read_with(cx, |mut s| s.read(buf))
+                let len = buf.len();
+                self.io().poll_stream_read(cx, len, |mut s| s.read(buf))
             }
 
             fn poll_read_vectored(
@@ -58,7 +64,9 @@ macro_rules! stream_io_impls {
                 bufs: &mut [std::io::IoSliceMut<'_>],
             ) -> std::task::Poll<std::io::Result<usize>> {
                 use std::io::Read;
-                self.io().poll_read_with(cx, |mut s| s.read_vectored(bufs))
+                let len = bufs.iter().map(|b| b.len()).sum();
+                self.io()
+                    .poll_stream_read(cx, len, |mut s| s.read_vectored(bufs))
             }
         }
 
