@@ -23,7 +23,7 @@ fn backup_is_woken_when_the_turn_is_given_back() {
             let gate = gate.clone();
             thread::spawn(move || gate.end_turn())
         };
-        gate.backup_wait(|| true, Duration::from_millis(1));
+        gate.backup_wait(|| true, Duration::from_millis(1), Duration::from_millis(8));
         assert!(gate.try_turn());
         worker.join().unwrap();
     });
@@ -46,7 +46,7 @@ fn backup_survives_back_to_back_turns() {
                 }
             })
         };
-        gate.backup_wait(|| true, Duration::from_millis(1));
+        gate.backup_wait(|| true, Duration::from_millis(1), Duration::from_millis(8));
         worker.join().unwrap();
         assert!(!gate.is_held());
     });

@@ -78,6 +78,9 @@ pub(crate) const EVENTS_PER_TURN: usize = 1024;
 /// How long the turn must sit unused before the backup thread takes it.
 const BACKUP_GRACE: Duration = Duration::from_millis(1);
 
+/// The backup thread's longest nap while workers take turns (`turn.rs`).
+const BACKUP_MAX_NAP: Duration = Duration::from_millis(8);
+
 /// The process-wide driver.
 pub(crate) struct Driver {
     poller: Poller,
@@ -161,8 +164,11 @@ impl Driver {
         let mut batch: Vec<Waker> = Vec::new();
         loop {
             if POLLERS.load(Ordering::SeqCst) > 0 {
-                self.gate
-                    .backup_wait(|| POLLERS.load(Ordering::SeqCst) > 0, BACKUP_GRACE);
+                self.gate.backup_wait(
+                    || POLLERS.load(Ordering::SeqCst) > 0,
+                    BACKUP_GRACE,
+                    BACKUP_MAX_NAP,
+                );
             }
             if !self.try_turn() {
                 continue;

@@ -14,10 +14,14 @@
 //!
 //! - it takes the turn only after it sat unused, and no turn ended, for a
 //!   whole grace period (every worker busy: someone must still poll);
-//! - while another thread holds the turn it sleeps *off* the poller, until
-//!   that thread ends its turn.
+//! - while other threads hold the turn and keep ending turns, it naps off
+//!   the poller (1 ms doubling up to 8 ms), so a busy server does not pay a
+//!   wakeup per turn for it; the price is that when every worker becomes
+//!   stuck at once, I/O waits up to one nap plus the grace period;
+//! - when a nap passes with the turn held and no turn ended (an idle worker
+//!   blocked in the poll), it sleeps until that thread ends its turn.
 //!
-//! The second point is the lost-wakeup hazard. The backup stores
+//! The last point is the lost-wakeup hazard. The backup stores
 //! `backup_sleeping = true` and then re-reads `held`; the holder stores
 //! `held = false` and then reads `backup_sleeping`. Each side puts a SeqCst
 //! fence between its store and its load, so in the total order of the two
@@ -99,26 +103,45 @@ impl TurnGate {
     /// The backup thread: returns once the turn has been free, with no turn
     /// ended by anyone, for a whole `grace`, or as soon as `promised()` (some
     /// thread promises to take turns) is false.
-    pub fn backup_wait(&self, promised: impl Fn() -> bool, grace: Duration) {
+    ///
+    /// While the turn is held it naps: `grace` first, doubling up to
+    /// `max_nap` while turns keep ending (workers are polling; nobody has to
+    /// wake it). Only when a whole nap passes with the turn held and no turn
+    /// ended (an idle worker blocked in the poll) does it sleep until the
+    /// turn is given back, so an idle process has no periodic wakeups.
+    pub fn backup_wait(&self, promised: impl Fn() -> bool, grace: Duration, max_nap: Duration) {
+        // Relaxed loads of `turns`: see `end_turn`.
+        let mut last = self.turns.load(Ordering::Relaxed);
+        let mut nap = grace;
         loop {
             if !promised() {
                 return;
             }
             if self.held.load(Ordering::SeqCst) {
+                self.sleep(Some(nap));
+                let now = self.turns.load(Ordering::Relaxed);
+                if now != last {
+                    last = now;
+                    nap = (nap * 2).min(max_nap);
+                    continue;
+                }
                 self.backup_sleeping.store(true, Ordering::Relaxed);
                 fence(Ordering::SeqCst);
                 if self.held.load(Ordering::Relaxed) {
                     self.sleep(None);
                 }
                 self.backup_sleeping.store(false, Ordering::SeqCst);
+                nap = grace;
+                last = self.turns.load(Ordering::Relaxed);
                 continue;
             }
-            // Relaxed: see `end_turn`.
             let seen = self.turns.load(Ordering::Relaxed);
             self.sleep(Some(grace));
-            if self.turns.load(Ordering::Relaxed) == seen && !self.held.load(Ordering::SeqCst) {
+            let now = self.turns.load(Ordering::Relaxed);
+            if now == seen && !self.held.load(Ordering::SeqCst) {
                 return;
             }
+            last = now;
         }
     }
 
