@@ -27,6 +27,15 @@
 //! the task. The loom model `loom-tests/tests/park.rs` checks this, and
 //! fails under `--cfg corio_mutant_lost_wakeup`, which skips the re-check.
 //!
+//! A worker that sleeps in the I/O driver's turn (`park.rs`) is on the list
+//! like any other; an unpark reaches it through the poller. When the poll
+//! itself returns (readiness or a timer, nobody unparked it), the worker
+//! takes itself off the list as unparked but *not* searching
+//! ([`Idle::unpark_self_after_io`]): it has the tasks it woke to run, and a
+//! second task it wakes notifies another worker through the ordinary push
+//! path. If a producer popped it meanwhile, it takes that unpark at once.
+//! The loom models `park::io_*` check this path.
+//!
 //! At most half the workers search at once ([`Idle::try_search`]), so idle
 //! workers do not all hammer the same victims; the last searcher to find
 //! work wakes another, so work spreads while it lasts.

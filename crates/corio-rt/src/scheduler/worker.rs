@@ -13,6 +13,12 @@
 //! - the injector, moving a batch into the local deque;
 //! - stealing, if fewer than half the workers already search: half of a
 //!   random victim's deque, the injector again, then victims' LIFO slots.
+//!
+//! Every 61st tick the worker also looks at I/O without blocking, if the
+//! driver's turn is free (every worker busy), and wakes what is ready into
+//! its own queues. With nothing to do it parks, in the I/O driver's turn if
+//! nobody holds it (see `park.rs`); what that poll collected is woken on
+//! this worker once the park returns.
 
 use std::ptr::NonNull;
 use std::sync::Arc;
