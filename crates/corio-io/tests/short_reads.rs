@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use common::block_on_within;
+use common::{block_on_within, payload};
 use corio_io::net::{TcpStream, UnixStream};
 use futures_io::AsyncRead;
 
@@ -34,19 +34,6 @@ fn burst_sizes() -> Vec<usize> {
         sizes.push(1 + (x % 3000) as usize);
     }
     sizes
-}
-
-/// A pseudo-random payload of `len` bytes.
-fn payload(len: usize) -> Vec<u8> {
-    let mut x = 0x9e37_79b9u32;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect()
 }
 
 /// When the reader releases the next burst.

@@ -8,25 +8,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{block_on_within, boxed, run_all};
+use common::{block_on_within, boxed, payload, run_all};
 use corio_io::io::{AsyncReadExt, AsyncWriteExt};
 use corio_io::net::{TcpListener, TcpStream};
 use futures_lite::StreamExt;
 
 const LIMIT: Duration = Duration::from_secs(60);
-
-/// A pseudo-random payload, so misordered or duplicated chunks are caught.
-fn payload(len: usize) -> Vec<u8> {
-    let mut x = 0x9e37_79b9u32;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect()
-}
 
 #[test]
 fn echo_10mb_through_split_stream() {

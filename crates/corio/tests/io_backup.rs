@@ -4,31 +4,16 @@
 //! thread that never steps in.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use corio::io::{AsyncReadExt, AsyncWriteExt};
 use corio::net::{TcpListener, TcpStream};
 use corio::time::sleep;
 
-const BOUND: Duration = Duration::from_secs(60);
+mod common;
 
-/// Runs `f` on its own thread and fails if it does not return within BOUND.
-fn with_watchdog<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(BOUND)
-        .unwrap_or_else(|_| panic!("{what}: no result within {BOUND:?}"))
-}
-
-fn runtime(workers: usize) -> corio::runtime::Runtime {
-    corio::runtime::Builder::new()
-        .worker_threads(workers)
-        .build()
-        .unwrap()
-}
+use common::{runtime, with_watchdog, BOUND};
 
 /// Both workers are stuck in tasks that never yield until the I/O below is
 /// done, so no worker can poll: the corio-io thread must step in as the

@@ -3,31 +3,15 @@
 //!
 //! Every wait here is bounded by a watchdog; a hang is a failure.
 
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use corio::io::{AsyncReadExt, AsyncWriteExt};
 use corio::net::{TcpListener, TcpStream};
 use corio::time::sleep;
 
-const BOUND: Duration = Duration::from_secs(60);
+mod common;
 
-/// Runs `f` on its own thread and fails if it does not return within BOUND.
-fn with_watchdog<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(BOUND)
-        .unwrap_or_else(|_| panic!("{what}: no result within {BOUND:?}"))
-}
-
-fn runtime(workers: usize) -> corio::runtime::Runtime {
-    corio::runtime::Builder::new()
-        .worker_threads(workers)
-        .build()
-        .unwrap()
-}
+use common::{runtime, with_watchdog};
 
 /// Once the runtime has used I/O and gone idle, a worker sleeps in the
 /// driver's turn rather than on its condvar. A task spawned from outside

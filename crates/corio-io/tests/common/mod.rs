@@ -141,3 +141,17 @@ pub fn block_on_within<T>(limit: Duration, fut: impl Future<Output = T>) -> T {
         Err(_) => panic!("test future did not finish within {limit:?}"),
     }
 }
+
+/// A pseudo-random payload of `len` bytes, so misordered or duplicated
+/// chunks are caught.
+pub fn payload(len: usize) -> Vec<u8> {
+    let mut x = 0x9e37_79b9u32;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
+}
