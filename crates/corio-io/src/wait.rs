@@ -280,10 +280,12 @@ mod portable {
             self.inner.is_empty()
         }
 
-        pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, bool, bool)> + '_ {
+        /// `(key, readable, writable, read_closed)` per event; polling
+        /// does not report the read side's close, so the last is `false`.
+        pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, bool, bool, bool)> + '_ {
             self.inner
                 .iter()
-                .map(|ev| (ev.key, ev.readable, ev.writable))
+                .map(|ev| (ev.key, ev.readable, ev.writable, false))
         }
     }
 
