@@ -10,9 +10,10 @@
 //! One thread at a time holds the *turn* (`turn.rs`) and runs
 //! [`Driver::turn`]:
 //!
-//! 1. With the timer lock held, the wheel advances to now (expired wakers
-//!    into the batch); if nothing expired, the next deadline is published as
-//!    `sleeping_until` and becomes the poll's timeout.
+//! 1. A blocking turn only: with the timer lock held, the wheel advances to
+//!    now (expired wakers into the batch); if nothing expired, the next
+//!    deadline is published as `sleeping_until` and becomes the poll's
+//!    timeout. A non-blocking turn polls with a zero timeout at once.
 //! 2. The poll (`wait.rs`), blocking or not.
 //! 3. With the source table locked, each event bumps its source's readiness
 //!    tick and moves that direction's wakers into the batch (see `source.rs`
@@ -193,12 +194,15 @@ impl Driver {
     /// into `batch`. Blocks (if `block` and nothing expired) until
     /// readiness, the next timer deadline, or [`Driver::notify`].
     pub(crate) fn turn(&self, events: &mut wait::Events, batch: &mut Vec<Waker>, block: bool) {
-        // Timers first: what expired decides whether to block at all.
-        let deadline = {
+        // A blocking turn looks at the timers first: what expired decides
+        // whether to block at all, and the next deadline is the timeout. A
+        // non-blocking one (a busy worker's look) only needs the advance
+        // after the poll, below: one timer lock, not two.
+        let deadline = if block {
             let mut timers = self.timers.lock();
             let now = self.now_tick();
             timers.wheel.advance(now, batch);
-            if block && batch.is_empty() {
+            if batch.is_empty() {
                 let next = timers.wheel.next_expiration();
                 // From here on an earlier timer notifies (`arm_timer`).
                 timers.sleeping_until = next.unwrap_or(u64::MAX);
@@ -206,6 +210,8 @@ impl Driver {
             } else {
                 Some(self.epoch)
             }
+        } else {
+            Some(self.epoch)
         };
         if let Err(e) = self.waiter.wait(&self.poller, events, deadline) {
             // EINTR is retried by the waiter; anything else (EBADF,
