@@ -13,25 +13,6 @@ mod common;
 
 use common::{runtime, with_watchdog};
 
-/// Once the runtime has used I/O and gone idle, a worker sleeps in the
-/// driver's turn rather than on its condvar. A task spawned from outside
-/// must still wake it (the unpark goes to the poll), many times over.
-#[test]
-fn remote_spawns_wake_workers_sleeping_in_the_turn() {
-    with_watchdog("remote spawns", || {
-        let rt = runtime(2);
-        rt.block_on(sleep(Duration::from_millis(2)));
-        for i in 0..200u32 {
-            // Let the workers go idle (and into the turn) between spawns.
-            if i % 20 == 0 {
-                std::thread::sleep(Duration::from_millis(2));
-            }
-            let h = rt.spawn(async move { i * 2 });
-            assert_eq!(rt.block_on(h).unwrap(), i * 2);
-        }
-    });
-}
-
 /// Servers and clients all on the workers: 64 connections, 200 round trips
 /// each, every byte checked. The tasks a worker's poll wakes run on that
 /// worker; the second worker must still get its share of the work.
