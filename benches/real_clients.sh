@@ -244,3 +244,26 @@ echo "| mini_redis (redis-benchmark) | $c | $t | $r | $(ratio "$c" "$t") |"
 c=$(echo "${RESULTS["http_corio|CPU"]:-}" | median)
 t=$(echo "${RESULTS["http_tokio|CPU"]:-}" | median)
 echo "| http (wrk) | $c | $t | - | $(ratio "$c" "$t") |"
+
+# Paired view: within a round both servers ran minutes apart under the same
+# machine load, so the per-round ratio cancels slow drift that the ratio of
+# medians keeps. Median, range, and how many rounds corio matched or beat tokio.
+paired() { # corio-list tokio-list -> "median min max wins/rounds"
+    awk -v a="$1" -v b="$2" 'BEGIN {
+        n = split(a, x, " "); m = split(b, y, " "); if (m < n) n = m; k = 0; w = 0
+        for (i = 1; i <= n; i++) if (y[i] > 0) { r[++k] = x[i] / y[i]; if (x[i] >= y[i]) w++ }
+        if (k == 0) { print "| n/a | | | |"; exit }
+        for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
+        med = (k % 2) ? r[(k + 1) / 2] : (r[k / 2] + r[k / 2 + 1]) / 2
+        printf "| %.2f | %.2f | %.2f | %d/%d |", med, r[1], r[k], w, k }'
+}
+echo
+echo "corio/tokio per round (each round runs both; higher is better for corio)."
+echo
+echo "| test | median | lowest | highest | rounds corio >= tokio |"
+echo "|---|---:|---:|---:|---:|"
+for test in PING_INLINE PING_MBULK SET GET; do
+    echo "| redis $test $(paired "${RESULTS["redis_corio|$test"]:-}" "${RESULTS["redis_tokio|$test"]:-}")"
+done
+echo "| http (hyper) $(paired "${RESULTS["http_corio|HTTP"]:-}" "${RESULTS["http_tokio|HTTP"]:-}")"
+echo "| echo, fanout $(paired "${RESULTS["echo_corio|FANOUT"]:-}" "${RESULTS["echo_tokio|FANOUT"]:-}")"
