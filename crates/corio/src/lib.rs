@@ -43,6 +43,7 @@
 #![warn(missing_docs)]
 
 mod combinators;
+pub mod net;
 mod task_group;
 
 #[doc(hidden)]
@@ -110,7 +111,7 @@ pub mod sync {
     pub use corio_sync::*;
 }
 
-pub use corio_io::{io, net, time};
+pub use corio_io::{io, time};
 
 pub use corio_macros::{main, test};
 
