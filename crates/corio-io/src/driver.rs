@@ -398,6 +398,31 @@ impl Driver {
     }
 
     /// Disarms a timer; a key that already fired is ignored.
+    /// Moves an armed timer to `deadline`, keeping the waker it was armed
+    /// with, so its owner need not be polled again to re-arm it. Returns the
+    /// new key, or `None` (after waking the owner) when `deadline` has
+    /// already passed or the entry had already fired.
+    pub(crate) fn reset_timer(&self, key: TimerKey, deadline: Instant) -> Option<TimerKey> {
+        let mut timers = self.timers.lock();
+        // A stale key means the timer fired: its owner was woken already.
+        let waker = timers.wheel.take(key)?;
+        let tick = self.deadline_tick(deadline);
+        let Some(k) = timers.wheel.insert(tick, waker.clone()) else {
+            drop(timers);
+            waker.wake();
+            return None;
+        };
+        let notify = tick < timers.sleeping_until;
+        if notify {
+            timers.sleeping_until = tick;
+        }
+        drop(timers);
+        if notify {
+            self.notify();
+        }
+        Some(k)
+    }
+
     pub(crate) fn cancel_timer(&self, key: TimerKey) {
         self.timers.lock().wheel.remove(key);
     }

@@ -133,13 +133,17 @@ impl TimerWheel {
     /// Disarms an entry. Returns `false` when the key is stale (the entry
     /// already fired or was removed).
     pub(crate) fn remove(&mut self, key: TimerKey) -> bool {
-        if self.entry_mut(key).is_none() {
-            return false;
-        }
+        self.take(key).is_some()
+    }
+
+    /// Disarms an entry and hands back its waker, to re-arm it at another
+    /// deadline. `None` when the key is stale.
+    pub(crate) fn take(&mut self, key: TimerKey) -> Option<Waker> {
+        let waker = self.entry_mut(key)?.waker.take();
         self.unlink(key.index);
         self.release(key.index);
         self.len -= 1;
-        true
+        waker
     }
 
     /// The tick at which [`advance`](Self::advance) next has work: the

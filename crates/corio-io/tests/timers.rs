@@ -243,3 +243,131 @@ fn sleep_reset_moves_the_deadline() {
         assert!(Instant::now() >= target);
     });
 }
+
+/// A waker that counts its wakes and lets a test block until the next one.
+struct CountWaker {
+    wakes: Mutex<usize>,
+    cond: std::sync::Condvar,
+}
+
+impl CountWaker {
+    fn new() -> Arc<CountWaker> {
+        Arc::new(CountWaker {
+            wakes: Mutex::new(0),
+            cond: std::sync::Condvar::new(),
+        })
+    }
+
+    fn wakes(&self) -> usize {
+        *self.wakes.lock().unwrap()
+    }
+
+    /// Blocks until at least `n` wakes happened, or panics after `LIMIT`.
+    fn wait_for_wakes(&self, n: usize) {
+        let guard = self.wakes.lock().unwrap();
+        let (guard, timeout) = self
+            .cond
+            .wait_timeout_while(guard, LIMIT, |w| *w < n)
+            .unwrap();
+        assert!(!timeout.timed_out(), "waker never woken ({} wakes)", *guard);
+    }
+}
+
+impl std::task::Wake for CountWaker {
+    fn wake(self: Arc<Self>) {
+        *self.wakes.lock().unwrap() += 1;
+        self.cond.notify_all();
+    }
+}
+
+fn poll_once<F: Future>(fut: std::pin::Pin<&mut F>, waker: &Arc<CountWaker>) -> Poll<F::Output> {
+    let waker = std::task::Waker::from(waker.clone());
+    fut.poll(&mut std::task::Context::from_waker(&waker))
+}
+
+use std::task::Poll;
+
+/// Pushing the deadline out keeps a job alive past its first deadline.
+#[test]
+fn wait_for_reschedule_later_keeps_the_future() {
+    let gate = Arc::new(AtomicBool::new(false));
+    let open = gate.clone();
+    let job = std::future::poll_fn(move |cx| {
+        if open.load(Ordering::SeqCst) {
+            Poll::Ready("finished")
+        } else {
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    });
+    let mut w = std::pin::pin!(wait_for(job, Duration::from_millis(1)));
+    let waker = CountWaker::new();
+    assert!(poll_once(w.as_mut(), &waker).is_pending());
+    let later = Instant::now() + Duration::from_secs(3600);
+    w.as_mut().reschedule(later);
+    assert_eq!(w.deadline(), later);
+    // Well past the old deadline: without the reschedule this poll times out.
+    std::thread::sleep(Duration::from_millis(20));
+    assert!(poll_once(w.as_mut(), &waker).is_pending());
+    gate.store(true, Ordering::SeqCst);
+    assert_eq!(poll_once(w.as_mut(), &waker), Poll::Ready(Ok("finished")));
+}
+
+/// Bringing the deadline in wakes the waiting task at the new deadline
+/// although nobody polls the `WaitFor` in between, and drops the future.
+#[test]
+fn wait_for_reschedule_earlier_wakes_without_a_poll() {
+    struct DropFlag(Arc<AtomicBool>);
+    impl Drop for DropFlag {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+    let dropped = Arc::new(AtomicBool::new(false));
+    let flag = DropFlag(dropped.clone());
+    let job = async move {
+        let _flag = flag;
+        std::future::pending::<()>().await
+    };
+    let mut w = std::pin::pin!(wait_for(job, Duration::from_secs(3600)));
+    let waker = CountWaker::new();
+    assert!(poll_once(w.as_mut(), &waker).is_pending());
+    assert_eq!(waker.wakes(), 0);
+    w.as_mut()
+        .reschedule(Instant::now() + Duration::from_millis(5));
+    waker.wait_for_wakes(1);
+    assert!(!dropped.load(Ordering::SeqCst), "dropped before the poll");
+    assert!(matches!(poll_once(w.as_mut(), &waker), Poll::Ready(Err(_))));
+    assert!(dropped.load(Ordering::SeqCst), "not dropped at the timeout");
+}
+
+/// A deadline already past wakes at once; rescheduling a resolved WaitFor
+/// changes nothing but `deadline()`.
+#[test]
+fn wait_for_reschedule_to_the_past_and_after_resolving() {
+    let mut w = std::pin::pin!(wait_for(
+        std::future::pending::<()>(),
+        Duration::from_secs(3600)
+    ));
+    let waker = CountWaker::new();
+    assert!(poll_once(w.as_mut(), &waker).is_pending());
+    let past = Instant::now();
+    w.as_mut().reschedule(past);
+    waker.wait_for_wakes(1);
+    assert!(matches!(poll_once(w.as_mut(), &waker), Poll::Ready(Err(_))));
+    // Resolved: a later deadline does not revive it.
+    let later = Instant::now() + Duration::from_secs(3600);
+    w.as_mut().reschedule(later);
+    assert_eq!(w.deadline(), later);
+    assert!(matches!(poll_once(w.as_mut(), &waker), Poll::Ready(Err(_))));
+
+    // Rescheduling before the first poll just sets the deadline.
+    let mut fresh = std::pin::pin!(wait_for(async { 3 }, Duration::from_secs(3600)));
+    fresh.as_mut().reschedule(past);
+    assert_eq!(fresh.deadline(), past);
+    assert_eq!(
+        poll_once(fresh.as_mut(), &waker),
+        Poll::Ready(Ok(3)),
+        "a ready result still wins over a passed deadline"
+    );
+}

@@ -82,6 +82,11 @@ impl Sleep {
 
     /// Moves the deadline; the sleep can be awaited again after completing.
     ///
+    /// A sleep that is armed (polled and waiting) stays armed at the new
+    /// deadline with the waker it last saw, so the task waiting on it is
+    /// woken then even if nothing polls the sleep in between; a deadline
+    /// already past wakes it at once.
+    ///
     /// ```
     /// use std::time::{Duration, Instant};
     /// futures_lite::future::block_on(async {
@@ -91,8 +96,10 @@ impl Sleep {
     /// });
     /// ```
     pub fn reset(&mut self, deadline: Instant) {
-        self.cancel();
         self.deadline = deadline;
+        if let Some(key) = self.key.take() {
+            self.key = Driver::get().reset_timer(key, deadline);
+        }
     }
 
     /// Frees the armed entry, if any.

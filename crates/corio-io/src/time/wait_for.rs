@@ -8,10 +8,18 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use pin_project_lite::pin_project;
+
 use super::sleep::{far_add, sleep_until, Sleep};
 
 /// Runs `fut` for at most `timeout`; on timeout `fut` is dropped (cancelled)
-/// and `Err(TimeoutError)` returned.
+/// and `Err(TimeoutError)` returned (asyncio's `wait_for`).
+///
+/// Dropping `fut` cancels it when `fut` is the work itself (an `async`
+/// block, a read, a sleep). A spawned task's `JoinHandle` is different:
+/// dropping the handle *detaches* the task, which runs on, whereas asyncio's
+/// `wait_for(task, t)` cancels the task. Pass `handle.abort_on_drop()` to
+/// cancel the task on timeout as asyncio does.
 ///
 /// `fut` is polled before the timer, so a result that is ready is returned
 /// even when the timeout is zero, and a future that finishes on its first
@@ -45,17 +53,32 @@ pub fn wait_for_at<F: IntoFuture>(fut: F, deadline: Instant) -> WaitFor<F::IntoF
     }
 }
 
-/// The future returned by [`wait_for`].
-#[derive(Debug)]
-#[must_use = "futures do nothing unless awaited"]
-pub struct WaitFor<F> {
-    /// `None` once the timeout fired and the future was dropped.
-    fut: Option<F>,
-    sleep: Sleep,
+pin_project! {
+    /// The future returned by [`wait_for`] and [`wait_for_at`].
+    ///
+    /// Its deadline can be read with [`deadline`](Self::deadline) and moved
+    /// with [`reschedule`](Self::reschedule) while it waits (asyncio's
+    /// `Timeout.when()` and `Timeout.reschedule()`).
+    ///
+    /// When the wrapped future is a task's handle, what "drop on timeout"
+    /// means is up to the handle: dropping a corio `JoinHandle`
+    /// *detaches* its task, which runs on, where asyncio's `wait_for` cancels
+    /// the task. To cancel the task on timeout, wrap the handle with
+    /// `JoinHandle::abort_on_drop()` first.
+    #[derive(Debug)]
+    #[must_use = "futures do nothing unless awaited"]
+    pub struct WaitFor<F> {
+        // `None` once the future finished or the timeout fired and the
+        // future was dropped.
+        #[pin]
+        fut: Option<F>,
+        sleep: Sleep,
+    }
 }
 
 impl<F> WaitFor<F> {
-    /// The instant at which the wrapped future is given up.
+    /// The instant at which the wrapped future is given up (asyncio's
+    /// `Timeout.when()`).
     ///
     /// ```
     /// use std::time::{Duration, Instant};
@@ -65,33 +88,52 @@ impl<F> WaitFor<F> {
     pub fn deadline(&self) -> Instant {
         self.sleep.deadline()
     }
+
+    /// Moves the deadline to `deadline`, earlier or later (asyncio's
+    /// `Timeout.reschedule(when)`).
+    ///
+    /// Takes effect at once, also between polls: a `WaitFor` already
+    /// waiting is woken at the new deadline (at once if it has passed) even
+    /// if nothing polls it in between. Once the `WaitFor` has resolved (the
+    /// future finished, or the timeout fired and dropped it), rescheduling
+    /// changes only what [`deadline`](Self::deadline) reports: the outcome
+    /// stays as it was.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use corio_io::time::{sleep, wait_for};
+    /// futures_lite::future::block_on(async {
+    ///     // A 50 ms job under a 1 ms timeout, pushed out to 10 s before it fires.
+    ///     let mut job = std::pin::pin!(wait_for(sleep(Duration::from_millis(50)), Duration::from_millis(1)));
+    ///     let later = Instant::now() + Duration::from_secs(10);
+    ///     job.as_mut().reschedule(later);
+    ///     assert_eq!(job.deadline(), later);
+    ///     assert_eq!(job.await, Ok(()));
+    /// });
+    /// ```
+    pub fn reschedule(self: Pin<&mut Self>, deadline: Instant) {
+        self.project().sleep.reset(deadline);
+    }
 }
 
 impl<F: Future> Future for WaitFor<F> {
     type Output = Result<F::Output, TimeoutError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // SAFETY: `fut` is structurally pinned: it is never moved out of the
-        // `Option` (only dropped in place through `Pin::set`), and `WaitFor`
-        // has no `Drop` impl and no `Unpin` impl that would expose it. `sleep`
-        // is `Unpin` and is not treated as pinned.
-        let this = unsafe { self.get_unchecked_mut() };
-        // SAFETY: see above; `fut` stays where it is until dropped.
-        let mut fut = unsafe { Pin::new_unchecked(&mut this.fut) };
-        if let Some(f) = fut.as_mut().as_pin_mut() {
-            if let Poll::Ready(v) = f.poll(cx) {
-                // Free the timer entry now rather than when `WaitFor` drops.
-                this.sleep.cancel();
-                fut.set(None);
-                return Poll::Ready(Ok(v));
-            }
-        } else {
+        let mut this = self.project();
+        let Some(fut) = this.fut.as_mut().as_pin_mut() else {
             return Poll::Ready(Err(TimeoutError(())));
+        };
+        if let Poll::Ready(v) = fut.poll(cx) {
+            // Free the timer entry now rather than when `WaitFor` drops.
+            this.sleep.cancel();
+            this.fut.set(None);
+            return Poll::Ready(Ok(v));
         }
-        match Pin::new(&mut this.sleep).poll(cx) {
+        match Pin::new(this.sleep).poll(cx) {
             Poll::Ready(()) => {
                 // asyncio cancels the inner work on timeout: drop it now.
-                fut.set(None);
+                this.fut.set(None);
                 Poll::Ready(Err(TimeoutError(())))
             }
             Poll::Pending => Poll::Pending,
