@@ -32,6 +32,7 @@
 //! | `asyncio.gather(a, b)`           | [`gather!`]`(a, b)`, [`gather`](gather())`(iter)`, [`try_gather`]`(iter)` |
 //! | `asyncio.wait(aws, return_when)` | [`wait`]`(iter, `[`ReturnWhen`]`)`, [`wait_timeout`] |
 //! | `asyncio.as_completed(aws)`      | [`as_completed`]`(iter)`                           |
+//! | `wait({a, b}, FIRST_COMPLETED)` + cancel the rest | [`race`]`(a, b)`, [`select!`]       |
 //! | `asyncio.wait_for(aw, t)`        | [`time::wait_for`]`(fut, t)`                       |
 //! | `asyncio.TaskGroup()`            | [`task::TaskGroup`]                                |
 //! | `asyncio.shield(task)`           | drop the [`task::JoinHandle`]: the task runs on    |
@@ -51,8 +52,12 @@ pub mod __private;
 
 pub use combinators::as_completed::{as_completed, AsCompleted};
 pub use combinators::gather::{gather, Gather};
+pub use combinators::outcome::Outcome;
+pub use combinators::race::{race, Race};
 pub use combinators::try_gather::{try_gather, TryGather};
-pub use combinators::wait::{wait, wait_timeout, Outcome, ReturnWhen, Wait, WaitOutput};
+pub use combinators::wait::{
+    return_when, wait, wait_timeout, EmptyWait, ReturnWhen, Wait, WaitOutput,
+};
 
 pub use corio_rt::{run, spawn, spawn_blocking, yield_now};
 

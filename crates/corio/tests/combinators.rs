@@ -227,7 +227,7 @@ fn wait_first_completed_returns_the_rest_unharmed() {
         Box::pin(async { 7 }),
         Box::pin(forever(&dropped)),
     ];
-    let (done, mut pending) = block_on(wait(futures, ReturnWhen::FirstCompleted));
+    let (done, mut pending) = block_on(wait(futures, ReturnWhen::FirstCompleted)).unwrap();
     assert_eq!(done, [7]);
     assert_eq!(pending.len(), 2);
     assert!(!dropped.load(Ordering::SeqCst), "wait must not cancel");
@@ -249,31 +249,83 @@ fn wait_first_exception_stops_at_the_first_err() {
         Box::pin(yield_then(5, Err("bad".to_owned()), &polls)),
         Box::pin(async move { Ok(never.await) }),
     ];
-    let (done, pending) = block_on(wait(futures, ReturnWhen::FirstException));
+    let (done, pending) = block_on(wait(futures, ReturnWhen::FirstException)).unwrap();
     assert_eq!(done, [Ok(1), Err("bad".to_owned())]);
     assert_eq!(pending.len(), 1);
 
     // Without any exception, FirstException waits for everything.
     let futures = (0..5).map(|i| yield_then(i, Ok::<_, ()>(i), &polls));
-    let (done, pending) = block_on(wait(futures, ReturnWhen::FirstException));
+    let (done, pending) = block_on(wait(futures, ReturnWhen::FirstException)).unwrap();
     assert_eq!(done, (0..5).map(Ok).collect::<Vec<_>>());
     assert!(pending.is_empty());
 }
 
 #[test]
-fn wait_all_completed_returns_everything_in_input_order() {
+fn wait_all_completed_returns_done_in_completion_order() {
     let polls = Arc::new(AtomicUsize::new(0));
+    // Future i finishes after 8 - i yields: the last listed finishes first.
     let futures = (0..8).map(|i| yield_then(8 - i, i, &polls));
-    let (done, pending) = block_on(wait(futures, ReturnWhen::AllCompleted));
-    assert_eq!(done, (0..8).collect::<Vec<_>>());
+    let (done, pending) = block_on(wait(futures, ReturnWhen::AllCompleted)).unwrap();
+    assert_eq!(done, (0..8).rev().collect::<Vec<_>>());
     assert!(pending.is_empty());
 }
 
 #[test]
-#[should_panic(expected = "empty set")]
 fn wait_on_nothing_is_an_error() {
     let none: Vec<BoxFut<i32>> = Vec::new();
-    drop(wait(none, ReturnWhen::AllCompleted));
+    let Err(error) = block_on(wait(none, ReturnWhen::AllCompleted)) else {
+        panic!("an empty wait succeeded");
+    };
+    assert!(error.to_string().contains("no futures"), "{error}");
+    let none: Vec<BoxFut<i32>> = Vec::new();
+    assert!(block_on(wait(none, ReturnWhen::FirstCompleted)).is_err());
+    let none: Vec<BoxFut<Result<(), ()>>> = Vec::new();
+    assert!(block_on(wait(none, ReturnWhen::FirstException)).is_err());
+}
+
+/// An output type with no `Outcome` impl (nor any other trait).
+struct Opaque(u32);
+
+#[test]
+fn wait_takes_any_output_type_for_first_and_all_completed() {
+    let polls = Arc::new(AtomicUsize::new(0));
+    let dropped = Arc::new(AtomicBool::new(false));
+    let never = forever(&dropped);
+    let futures: Vec<BoxFut<Opaque>> = vec![
+        Box::pin(yield_then(3, Opaque(3), &polls)),
+        Box::pin(async move { Opaque(never.await as u32) }),
+        Box::pin(yield_then(1, Opaque(1), &polls)),
+    ];
+    let (done, pending) = block_on(wait(futures, ReturnWhen::FirstCompleted)).unwrap();
+    assert_eq!(done.iter().map(|o| o.0).collect::<Vec<_>>(), [1]);
+    assert_eq!(pending.len(), 2, "the pending come back, in input order");
+    assert!(!dropped.load(Ordering::SeqCst), "wait must not cancel");
+    // The first pending one is the 3-yield future: it still works.
+    let mut pending = pending.into_iter();
+    assert_eq!(block_on(pending.next().unwrap()).0, 3);
+
+    let futures = (0..4).map(|i| yield_then(4 - i, Opaque(i as u32), &polls));
+    let (done, pending) = block_on(wait(futures, ReturnWhen::AllCompleted)).unwrap();
+    assert_eq!(done.iter().map(|o| o.0).collect::<Vec<_>>(), [3, 2, 1, 0]);
+    assert!(pending.is_empty());
+    drop(pending);
+}
+
+/// FirstCompleted returns every future that finished in the same pass, not
+/// only the first, in the order they finished.
+#[test]
+fn wait_first_completed_returns_all_done_at_that_moment() {
+    let signals: Vec<Signal<u32>> = (0..4).map(|_| Signal::new()).collect();
+    let mut waiting = wait(signals.clone(), ReturnWhen::FirstCompleted);
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(Pin::new(&mut waiting).poll(&mut cx).is_pending());
+    signals[3].set(30);
+    signals[1].set(10);
+    let Poll::Ready(Ok((done, pending))) = Pin::new(&mut waiting).poll(&mut cx) else {
+        panic!("wait did not return after two futures finished");
+    };
+    assert_eq!(done, [30, 10], "completion order, not input order");
+    assert_eq!(pending.len(), 2);
 }
 
 #[test]
@@ -328,4 +380,100 @@ fn dropping_as_completed_drops_unfinished_futures() {
     assert_eq!(block_on(stream.next()), Some(1));
     drop(stream);
     assert!(dropped.load(Ordering::SeqCst));
+}
+
+#[test]
+fn race_returns_the_first_and_drops_the_loser_at_once() {
+    let polls = Arc::new(AtomicUsize::new(0));
+    let dropped = Arc::new(AtomicBool::new(false));
+    let mut race = corio::race(forever(&dropped), yield_then(2, 7, &polls));
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(Pin::new(&mut race).poll(&mut cx).is_pending());
+    assert!(Pin::new(&mut race).poll(&mut cx).is_pending());
+    assert!(!dropped.load(Ordering::SeqCst));
+    assert_eq!(Pin::new(&mut race).poll(&mut cx), Poll::Ready(7));
+    // Dropped when the winner finished, while the Race itself still lives.
+    assert!(
+        dropped.load(Ordering::SeqCst),
+        "the loser outlived the race"
+    );
+    drop(race);
+
+    // The first argument may win too.
+    let dropped = Arc::new(AtomicBool::new(false));
+    let out = block_on(corio::race(yield_then(1, 1, &polls), forever(&dropped)));
+    assert_eq!(out, 1);
+    assert!(dropped.load(Ordering::SeqCst));
+}
+
+#[test]
+fn race_prefers_the_first_when_both_are_ready() {
+    let polls_a = Arc::new(AtomicUsize::new(0));
+    let polls_b = Arc::new(AtomicUsize::new(0));
+    let out = block_on(corio::race(
+        yield_then(0, "a", &polls_a),
+        yield_then(0, "b", &polls_b),
+    ));
+    assert_eq!(out, "a");
+    assert_eq!(
+        polls_b.load(Ordering::SeqCst),
+        0,
+        "b is not polled once a won"
+    );
+}
+
+#[test]
+fn select_runs_the_first_branch_after_dropping_the_others() {
+    let polls = Arc::new(AtomicUsize::new(0));
+    let dropped = Arc::new(AtomicBool::new(false));
+    let out = block_on(async {
+        corio::select! {
+            n = forever(&dropped) => format!("never {n}"),
+            (text, count) = yield_then(3, ("ready", 2usize), &polls) => {
+                // The loser is gone before this branch runs.
+                assert!(dropped.load(Ordering::SeqCst), "loser still alive in the branch");
+                text.repeat(count)
+            }
+            _ = yield_then(9, 0u8, &polls) => "late".to_string(),
+        }
+    });
+    assert_eq!(out, "readyready");
+}
+
+#[test]
+fn select_branches_may_await_and_return() {
+    async fn first_even(a: Signal<u32>, b: Signal<i64>) -> Result<u32, String> {
+        let value = corio::select! {
+            x = a => {
+                if x % 2 == 1 {
+                    return Err(format!("odd {x}"));
+                }
+                x
+            }
+            y = b => u32::try_from(y).map_err(|e| e.to_string())?,
+        };
+        // A branch may await: here after the select.
+        let doubled = corio::gather!(async { value * 2 }).0;
+        Ok(doubled)
+    }
+    let (a, b) = (Signal::new(), Signal::new());
+    b.set(21i64);
+    assert_eq!(block_on(first_even(a, b)), Ok(42));
+    let (a, b) = (Signal::new(), Signal::<i64>::new());
+    a.set(3u32);
+    assert_eq!(block_on(first_even(a, b)), Err("odd 3".to_string()));
+    let (a, b) = (Signal::<u32>::new(), Signal::new());
+    b.set(-1i64);
+    assert!(block_on(first_even(a, b)).is_err());
+}
+
+#[test]
+fn select_with_one_branch_and_a_trailing_comma() {
+    let polls = Arc::new(AtomicUsize::new(0));
+    let out = block_on(async {
+        corio::select! {
+            v = yield_then(1, 5, &polls) => v + 1,
+        }
+    });
+    assert_eq!(out, 6);
 }

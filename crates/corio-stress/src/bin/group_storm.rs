@@ -206,7 +206,9 @@ fn main() -> std::process::ExitCode {
             .collect();
         let (mut seen, mut sum, mut rounds) = (0u64, 0u64, 0u64);
         while !pending.is_empty() {
-            let (done, rest) = corio::wait(pending, ReturnWhen::FirstCompleted).await;
+            let (done, rest) = corio::wait(pending, ReturnWhen::FirstCompleted)
+                .await
+                .expect("the loop runs only while tasks are pending");
             rounds += 1;
             for value in done {
                 seen += 1;

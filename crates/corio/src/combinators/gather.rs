@@ -6,17 +6,18 @@
 //! (asyncio cancels the children when the gather is cancelled). For work on
 //! other threads, gather [`JoinHandle`](crate::task::JoinHandle)s.
 //!
-//! `gather(iter)` is built for large N: each child has its own waker that
-//! records it as ready ([`ReadySet`]), so a wake-up polls only the children
-//! that were woken, not all N.
+//! `gather(iter)` is built for large N: it keeps its children in the shared
+//! core ([`Children`]), so a wake-up polls only the children that were
+//! woken, not all N.
 
+use std::convert::Infallible;
 use std::fmt;
 use std::future::{Future, IntoFuture};
+use std::ops::ControlFlow;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::maybe_done::{pin_index, MaybeDone};
-use super::ready_set::ReadySet;
+use super::children::Children;
 
 /// Runs futures concurrently inside the current task and evaluates to the
 /// tuple of their outputs, in argument order (asyncio's `await gather(a, b)`).
@@ -101,16 +102,8 @@ where
     I: IntoIterator,
     I::Item: IntoFuture,
 {
-    let slots: Box<[_]> = futures
-        .into_iter()
-        .map(|f| MaybeDone::new(f.into_future()))
-        .collect();
-    let len = slots.len();
     Gather {
-        slots: Box::into_pin(slots),
-        ready: ReadySet::new(len),
-        scratch: Vec::new(),
-        remaining: len,
+        children: Children::new(futures.into_iter().map(IntoFuture::into_future)),
     }
 }
 
@@ -118,44 +111,25 @@ where
 /// order.
 #[must_use = "futures do nothing unless awaited"]
 pub struct Gather<F: Future> {
-    slots: Pin<Box<[MaybeDone<F>]>>,
-    ready: ReadySet,
-    /// Buffer for the indices drained from `ready`, kept to reuse its memory.
-    scratch: Vec<usize>,
-    /// Children not finished yet.
-    remaining: usize,
+    children: Children<F>,
 }
 
 impl<F: Future> Future for Gather<F> {
     type Output = Vec<F::Output>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut *self;
-        if this.remaining > 0 {
-            // One drain per poll: a child that wakes itself while polled is
-            // polled again on the next poll, after the parent yielded.
-            this.ready.drain(cx.waker(), &mut this.scratch);
-            while let Some(index) = this.scratch.pop() {
-                let mut slot = pin_index(this.slots.as_mut(), index);
-                if slot.is_done() {
-                    continue;
-                }
-                let mut child_cx = Context::from_waker(this.ready.waker(index));
-                if slot.as_mut().poll_done(&mut child_cx).is_ready() {
-                    this.remaining -= 1;
-                }
-            }
-            if this.remaining > 0 {
-                return Poll::Pending;
-            }
+        let children = &mut self.children;
+        let ControlFlow::Continue(()) =
+            children.poll_pass(cx, |_, _| ControlFlow::<Infallible>::Continue(()));
+        if children.remaining() > 0 {
+            return Poll::Pending;
         }
-        let outputs = (0..this.slots.len())
-            .map(|index| {
-                pin_index(this.slots.as_mut(), index)
-                    .take_output()
-                    .expect("Gather polled after it completed")
-            })
-            .collect();
+        let outputs: Vec<_> = children.take_outputs().collect();
+        assert_eq!(
+            outputs.len(),
+            children.len(),
+            "Gather polled after it completed"
+        );
         Poll::Ready(outputs)
     }
 }
@@ -163,8 +137,8 @@ impl<F: Future> Future for Gather<F> {
 impl<F: Future> fmt::Debug for Gather<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Gather")
-            .field("len", &self.slots.len())
-            .field("remaining", &self.remaining)
+            .field("len", &self.children.len())
+            .field("remaining", &self.children.remaining())
             .finish()
     }
 }

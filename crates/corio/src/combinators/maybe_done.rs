@@ -1,76 +1,91 @@
 //! A child future that keeps its output once it has finished.
 //!
-//! `gather!` and `gather(iter)` poll children in place and hand out every
-//! output at the end, in argument order; each child lives in a `MaybeDone`
-//! until then.
+//! `gather!` and the combinators over many children ([`super::children`])
+//! poll children in place and hand the outputs out later; each child lives
+//! in a `MaybeDone` until then.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-/// A future, then its output, then nothing once the output was taken.
-///
-/// Pinning: only the `Pending` future is structurally pinned. The output is
-/// never exposed behind a `Pin`, so moving it out in [`MaybeDone::take_output`]
-/// is sound.
-#[doc(hidden)]
-pub enum MaybeDone<F: Future> {
-    /// Still running.
-    Pending(F),
-    /// Finished; the output waits to be taken.
-    Done(F::Output),
-    /// The output was taken.
-    Taken,
+use pin_project_lite::pin_project;
+
+pin_project! {
+    /// A future, then its output, then nothing once the output was taken.
+    ///
+    /// Only the `Pending` future is structurally pinned; the output is never
+    /// pinned, so it may be moved out (`take_output`). pin-project-lite
+    /// writes the projections, so this file holds no `unsafe`.
+    #[doc(hidden)]
+    #[project = MaybeDoneProj]
+    #[project_replace = MaybeDoneOwn]
+    pub enum MaybeDone<F: Future> {
+        /// Still running.
+        Pending { #[pin] future: F },
+        /// Finished; the output waits to be taken.
+        Done { output: F::Output },
+        /// The output was taken.
+        Taken,
+    }
 }
 
 impl<F: Future> MaybeDone<F> {
     /// Wraps a future that has not run yet.
     pub fn new(future: F) -> Self {
-        MaybeDone::Pending(future)
+        MaybeDone::Pending { future }
     }
 
     /// Polls the future if it still runs; `Ready` once it has finished (also
     /// after its output was taken).
     pub fn poll_done(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        // SAFETY: the `Pending` future is never moved: we only poll it through
-        // this pin, and it is dropped in place by `set` below.
-        let future = match unsafe { self.as_mut().get_unchecked_mut() } {
-            MaybeDone::Pending(future) => unsafe { Pin::new_unchecked(future) },
-            MaybeDone::Done(_) | MaybeDone::Taken => return Poll::Ready(()),
+        let output = match self.as_mut().project() {
+            MaybeDoneProj::Pending { future } => match future.poll(cx) {
+                Poll::Ready(output) => output,
+                Poll::Pending => return Poll::Pending,
+            },
+            MaybeDoneProj::Done { .. } | MaybeDoneProj::Taken => return Poll::Ready(()),
         };
-        match future.poll(cx) {
-            Poll::Ready(output) => {
-                self.set(MaybeDone::Done(output));
-                Poll::Ready(())
-            }
-            Poll::Pending => Poll::Pending,
-        }
+        // Drops the finished future in place, then keeps its output.
+        self.project_replace(MaybeDone::Done { output });
+        Poll::Ready(())
     }
 
     /// Whether the future has finished (its output may already be taken).
     pub fn is_done(&self) -> bool {
-        !matches!(self, MaybeDone::Pending(_))
+        !matches!(self, MaybeDone::Pending { .. })
+    }
+
+    /// The output, if the future finished and nobody took it yet.
+    pub fn output(&self) -> Option<&F::Output> {
+        match self {
+            MaybeDone::Done { output } => Some(output),
+            _ => None,
+        }
     }
 
     /// Moves the output out, if the future finished and nobody took it yet.
-    pub fn take_output(self: Pin<&mut Self>) -> Option<F::Output> {
-        if !matches!(&*self, MaybeDone::Done(_)) {
+    pub fn take_output(mut self: Pin<&mut Self>) -> Option<F::Output> {
+        if !matches!(self.as_mut().project(), MaybeDoneProj::Done { .. }) {
             return None;
         }
-        // SAFETY: we are in the `Done` state, which pins nothing (see the type
-        // docs), so replacing the value moves no pinned future.
-        let this = unsafe { self.get_unchecked_mut() };
-        match std::mem::replace(this, MaybeDone::Taken) {
-            MaybeDone::Done(output) => Some(output),
+        match self.project_replace(MaybeDone::Taken) {
+            MaybeDoneOwn::Done { output } => Some(output),
             _ => unreachable!("checked to be Done above"),
         }
     }
-}
 
-/// Pins element `index` of a pinned slice.
-pub(crate) fn pin_index<T>(slice: Pin<&mut [T]>, index: usize) -> Pin<&mut T> {
-    // SAFETY: the elements of a pinned slice are structurally pinned: the
-    // slice is never resized or reordered by its users here (they are
-    // `Pin<Box<[T]>>`s) and no element is moved out through this reference.
-    unsafe { slice.map_unchecked_mut(|s| &mut s[index]) }
+    /// Moves the future out while it still runs (it was never pinned in
+    /// place, as it is `Unpin`); `wait` hands the pending futures back.
+    pub(crate) fn take_pending(&mut self) -> Option<F>
+    where
+        F: Unpin,
+    {
+        match std::mem::replace(self, MaybeDone::Taken) {
+            MaybeDone::Pending { future } => Some(future),
+            other => {
+                *self = other;
+                None
+            }
+        }
+    }
 }

@@ -8,11 +8,11 @@
 
 use std::fmt;
 use std::future::{Future, IntoFuture};
+use std::ops::ControlFlow;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::maybe_done::{pin_index, MaybeDone};
-use super::ready_set::ReadySet;
+use super::children::Children;
 
 /// Runs fallible futures concurrently inside the current task; resolves to
 /// every `Ok` value in input order, or to the first `Err` to happen, in which
@@ -40,16 +40,8 @@ where
     I: IntoIterator,
     I::Item: IntoFuture<Output = Result<T, E>>,
 {
-    let slots: Box<[_]> = futures
-        .into_iter()
-        .map(|f| MaybeDone::new(f.into_future()))
-        .collect();
-    let len = slots.len();
     TryGather {
-        slots: Box::into_pin(slots),
-        ready: ReadySet::new(len),
-        scratch: Vec::new(),
-        remaining: len,
+        children: Children::new(futures.into_iter().map(IntoFuture::into_future)),
         finished: false,
     }
 }
@@ -57,10 +49,7 @@ where
 /// The future returned by [`try_gather`]; resolves to `Result<Vec<T>, E>`.
 #[must_use = "futures do nothing unless awaited"]
 pub struct TryGather<F: Future> {
-    slots: Pin<Box<[MaybeDone<F>]>>,
-    ready: ReadySet,
-    scratch: Vec<usize>,
-    remaining: usize,
+    children: Children<F>,
     finished: bool,
 }
 
@@ -73,40 +62,31 @@ where
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         assert!(!this.finished, "TryGather polled after it completed");
-        if this.remaining > 0 {
-            this.ready.drain(cx.waker(), &mut this.scratch);
-            while let Some(index) = this.scratch.pop() {
-                let mut slot = pin_index(this.slots.as_mut(), index);
-                if slot.is_done() {
-                    continue;
-                }
-                let mut child_cx = Context::from_waker(this.ready.waker(index));
-                if slot.as_mut().poll_done(&mut child_cx).is_pending() {
-                    continue;
-                }
-                this.remaining -= 1;
-                if matches!(&*slot, MaybeDone::Done(Err(_))) {
-                    let Some(Err(error)) = slot.take_output() else {
-                        unreachable!("checked to be Done(Err) above")
-                    };
-                    // Drop every other child now, in place.
-                    this.slots = Box::into_pin(Box::new([]));
-                    this.finished = true;
-                    return Poll::Ready(Err(error));
+        let failed = this.children.poll_pass(cx, |_, mut child| {
+            if matches!(child.output(), Some(Err(_))) {
+                if let Some(Err(error)) = child.as_mut().take_output() {
+                    return ControlFlow::Break(error);
                 }
             }
-            if this.remaining > 0 {
-                return Poll::Pending;
-            }
+            ControlFlow::Continue(())
+        });
+        if let ControlFlow::Break(error) = failed {
+            // Drop every other child now, in place.
+            this.children.clear();
+            this.finished = true;
+            return Poll::Ready(Err(error));
+        }
+        if this.children.remaining() > 0 {
+            return Poll::Pending;
         }
         this.finished = true;
-        let outputs = (0..this.slots.len())
-            .map(
-                |index| match pin_index(this.slots.as_mut(), index).take_output() {
-                    Some(Ok(value)) => value,
-                    _ => unreachable!("every child finished with Ok"),
-                },
-            )
+        let outputs = this
+            .children
+            .take_outputs()
+            .map(|output| match output {
+                Ok(value) => value,
+                Err(_) => unreachable!("every child finished with Ok"),
+            })
             .collect();
         Poll::Ready(Ok(outputs))
     }
@@ -115,8 +95,8 @@ where
 impl<F: Future> fmt::Debug for TryGather<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TryGather")
-            .field("len", &self.slots.len())
-            .field("remaining", &self.remaining)
+            .field("len", &self.children.len())
+            .field("remaining", &self.children.remaining())
             .finish()
     }
 }

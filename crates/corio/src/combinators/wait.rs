@@ -1,197 +1,181 @@
-//! `wait(futures, ReturnWhen)`: wait until some or all of a set of futures
-//! are done and hand back both halves (asyncio.wait).
+//! `wait(futures, ReturnWhen::...)`: wait until some or all of a set of
+//! futures are done and hand back both halves (asyncio.wait).
 //!
 //! As in asyncio, `wait` never cancels anything: the futures still pending
 //! come back to the caller unchanged, so they can be awaited again, passed to
 //! another `wait`, or dropped. For [`JoinHandle`](crate::task::JoinHandle)s,
 //! dropping one detaches its task rather than cancelling it; call `abort()`
 //! to cancel.
+//!
+//! Why the conditions are types: `FirstException` must ask each output
+//! whether it failed ([`Outcome`]), the other two need nothing of it. An
+//! enum value cannot put a bound on the output type only for one of its
+//! variants, so each condition is a type of its own
+//! ([`FirstCompleted`](return_when::FirstCompleted),
+//! [`FirstException`](return_when::FirstException),
+//! [`AllCompleted`](return_when::AllCompleted)) and [`ReturnWhen`] names
+//! them as constants: call sites read `ReturnWhen::FirstCompleted` as in
+//! asyncio, `wait` accepts any output type for the two conditions that do
+//! not look at it, and the condition is fixed at compile time.
 
+use std::convert::Infallible;
+use std::error::Error;
 use std::fmt;
 use std::future::{Future, IntoFuture};
+use std::ops::ControlFlow;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use super::ready_set::ReadySet;
+use super::children::Children;
+use super::outcome::Outcome;
 
-/// When [`wait`] returns (asyncio's `return_when`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ReturnWhen {
-    /// As soon as at least one future is done.
-    FirstCompleted,
-    /// As soon as one future is done with an exception (see [`Outcome`]), or
-    /// when all are done if none fails.
-    FirstException,
-    /// When every future is done.
-    AllCompleted,
-}
-
-/// Tells [`ReturnWhen::FirstException`] whether an output is a failure,
-/// asyncio's "the task raised".
+/// When [`wait`] returns (asyncio's `return_when`): `ReturnWhen::FirstCompleted`,
+/// `ReturnWhen::FirstException` or `ReturnWhen::AllCompleted`.
 ///
-/// A `Result` is a failure when it is an `Err`, or when its `Ok` value is
-/// itself a failure: so a [`JoinHandle<Result<T, E>>`](crate::task::JoinHandle)
-/// whose task panicked, was cancelled, or returned `Err` all count. Plain
-/// values (numbers, strings, `()`, collections, tuples, sockets, files, boxes
-/// of those) never fail. Implement this for your own output types to use them
-/// with `wait` (returning `false` is always a valid choice); for a foreign
-/// type without an implementation, map the output into a one-element tuple
-/// `(value,)`.
+/// Each is a constant of its own type (see [`return_when`]), so the
+/// condition is chosen at compile time and only `FirstException` asks the
+/// outputs for [`Outcome`]. The type itself has no values.
 ///
 /// ```
-/// use corio::Outcome;
-/// assert!(Err::<i32, &str>("boom").is_exception());
-/// assert!(Ok::<Result<(), &str>, ()>(Err("inner")).is_exception());
-/// assert!(!Ok::<i32, ()>(7).is_exception());
-/// assert!(!42u8.is_exception());
+/// use corio::ReturnWhen;
+/// # corio::run(async {
+/// // Any output type works with FirstCompleted and AllCompleted.
+/// struct Opaque(u8);
+/// let futures = vec![Box::pin(async { Opaque(1) })];
+/// let (done, pending) = corio::wait(futures, ReturnWhen::AllCompleted).await.unwrap();
+/// assert_eq!((done[0].0, pending.len()), (1, 0));
+/// # });
 /// ```
-pub trait Outcome {
-    /// Whether this output is a failure.
-    fn is_exception(&self) -> bool;
+#[derive(Debug)]
+pub struct ReturnWhen(());
+
+#[allow(non_upper_case_globals)] // spelled as asyncio's constants, used like enum variants
+impl ReturnWhen {
+    /// Return as soon as at least one future is done (asyncio's
+    /// `FIRST_COMPLETED`).
+    pub const FirstCompleted: return_when::FirstCompleted = return_when::FirstCompleted;
+    /// Return as soon as one future is done with an exception (an output
+    /// whose [`Outcome::is_exception`] is true), or when all are done if
+    /// none fails (asyncio's `FIRST_EXCEPTION`).
+    pub const FirstException: return_when::FirstException = return_when::FirstException;
+    /// Return when every future is done (asyncio's `ALL_COMPLETED`).
+    pub const AllCompleted: return_when::AllCompleted = return_when::AllCompleted;
 }
 
-impl<T: Outcome, E> Outcome for Result<T, E> {
-    fn is_exception(&self) -> bool {
-        match self {
-            Ok(value) => value.is_exception(),
-            Err(_) => true,
+/// The conditions of [`wait`], one type each; name them as
+/// `ReturnWhen::FirstCompleted` and so on.
+pub mod return_when {
+    use super::Outcome;
+
+    /// See [`ReturnWhen::FirstCompleted`](crate::ReturnWhen::FirstCompleted).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct FirstCompleted;
+
+    /// See [`ReturnWhen::FirstException`](crate::ReturnWhen::FirstException).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct FirstException;
+
+    /// See [`ReturnWhen::AllCompleted`](crate::ReturnWhen::AllCompleted).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct AllCompleted;
+
+    /// A condition [`wait`](crate::wait) can wait for, over outputs of type
+    /// `T`. Sealed: the three conditions above are all there is.
+    pub trait Condition<T>: sealed::Sealed + Copy {
+        /// Whether `output`, just finished, ends the wait by itself.
+        #[doc(hidden)]
+        fn ends_on(&self, output: &T) -> bool;
+        /// Whether `done` finished futures out of `total` end the wait.
+        #[doc(hidden)]
+        fn met(&self, done: usize, total: usize) -> bool;
+    }
+
+    impl<T> Condition<T> for FirstCompleted {
+        fn ends_on(&self, _: &T) -> bool {
+            true
+        }
+        fn met(&self, done: usize, _: usize) -> bool {
+            done > 0
         }
     }
-}
 
-impl<T: Outcome> Outcome for Option<T> {
-    fn is_exception(&self) -> bool {
-        self.as_ref().is_some_and(Outcome::is_exception)
+    impl<T: Outcome> Condition<T> for FirstException {
+        fn ends_on(&self, output: &T) -> bool {
+            output.is_exception()
+        }
+        fn met(&self, done: usize, total: usize) -> bool {
+            done == total
+        }
+    }
+
+    impl<T> Condition<T> for AllCompleted {
+        fn ends_on(&self, _: &T) -> bool {
+            false
+        }
+        fn met(&self, done: usize, total: usize) -> bool {
+            done == total
+        }
+    }
+
+    #[allow(unreachable_pub)] // the sealed-trait pattern: public in a private module
+    mod sealed {
+        pub trait Sealed {}
+        impl Sealed for super::FirstCompleted {}
+        impl Sealed for super::FirstException {}
+        impl Sealed for super::AllCompleted {}
     }
 }
 
-impl<T: Outcome + ?Sized> Outcome for Box<T> {
-    fn is_exception(&self) -> bool {
-        (**self).is_exception()
+use return_when::Condition;
+
+/// The error of [`wait`] and [`wait_timeout`] called with no futures
+/// (asyncio raises `ValueError`): with nothing to wait for there is no
+/// sensible answer, so it is reported instead of waiting forever or
+/// returning two empty lists.
+///
+/// ```
+/// # corio::run(async {
+/// let none: Vec<corio::JoinHandle<()>> = Vec::new();
+/// let error = corio::wait(none, corio::ReturnWhen::AllCompleted).await.unwrap_err();
+/// assert_eq!(error.to_string(), "corio::wait called with no futures to wait for");
+/// # });
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EmptyWait(());
+
+impl fmt::Display for EmptyWait {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("corio::wait called with no futures to wait for")
     }
 }
 
-/// Types whose values are never failures.
-macro_rules! never_fails {
-    ($($ty:ty),* $(,)?) => {
-        $(impl Outcome for $ty {
-            fn is_exception(&self) -> bool {
-                false
-            }
-        })*
-    };
-}
+impl Error for EmptyWait {}
 
-never_fails!(
-    (),
-    bool,
-    char,
-    u8,
-    u16,
-    u32,
-    u64,
-    u128,
-    usize,
-    i8,
-    i16,
-    i32,
-    i64,
-    i128,
-    isize,
-    f32,
-    f64,
-    str,
-    String,
-    std::ffi::OsString,
-    std::path::PathBuf,
-    std::time::Duration,
-    std::time::Instant,
-    std::time::SystemTime,
-    std::net::SocketAddr,
-    std::net::IpAddr,
-    std::fs::File,
-    std::process::ExitStatus,
-    std::process::Output,
-    std::net::TcpStream,
-    std::net::TcpListener,
-    std::net::UdpSocket,
-    corio_io::net::TcpStream,
-    corio_io::net::TcpListener,
-    corio_io::net::UdpSocket,
-    corio_io::net::UnixStream,
-    corio_io::net::UnixListener,
-);
-
-/// Generic containers whose values are never failures (their contents are
-/// not inspected).
-macro_rules! never_fails_generic {
-    ($(<$($param:ident $(: ?$sized:ident)?),+> $ty:ty),* $(,)?) => {
-        $(impl<$($param $(: ?$sized)?),+> Outcome for $ty {
-            fn is_exception(&self) -> bool {
-                false
-            }
-        })*
-    };
-}
-
-never_fails_generic!(
-    <T> Vec<T>,
-    <T> std::collections::VecDeque<T>,
-    <K, V> std::collections::HashMap<K, V>,
-    <T> std::collections::HashSet<T>,
-    <K, V> std::collections::BTreeMap<K, V>,
-    <T> std::collections::BTreeSet<T>,
-    <T> std::collections::BinaryHeap<T>,
-    <T: ?Sized> std::sync::Arc<T>,
-    <T: ?Sized> std::rc::Rc<T>,
-    <T: ?Sized> std::marker::PhantomData<T>,
-);
-
-impl<T, const N: usize> Outcome for [T; N] {
-    fn is_exception(&self) -> bool {
-        false
+impl From<EmptyWait> for std::io::Error {
+    fn from(e: EmptyWait) -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, e)
     }
 }
-
-impl<T: Outcome + ?Sized> Outcome for &T {
-    fn is_exception(&self) -> bool {
-        (**self).is_exception()
-    }
-}
-
-/// Tuples never fail (their parts are not inspected); wrapping an output in a
-/// one-element tuple is the way to use a foreign type with [`wait`].
-macro_rules! never_fails_tuple {
-    ($(($($name:ident),+))*) => {
-        $(impl<$($name),+> Outcome for ($($name,)+) {
-            fn is_exception(&self) -> bool {
-                false
-            }
-        })*
-    };
-}
-
-never_fails_tuple!((A)(A, B)(A, B, C)(A, B, C, D)(A, B, C, D, E)(
-    A, B, C, D, E, G
-)(A, B, C, D, E, G, H)(A, B, C, D, E, G, H, I));
 
 /// Waits for the futures of `futures` until `return_when` is met and resolves
-/// to `(done, pending)` (asyncio's `wait`).
+/// to `Ok((done, pending))` (asyncio's `wait`).
 ///
-/// - `done`: the outputs of the futures that finished, in input order;
+/// - `done`: the outputs of the futures that finished, **in the order they
+///   finished** (asyncio returns a set; the order is extra information);
 /// - `pending`: the futures that did not finish, in input order, untouched
 ///   (never cancelled) and ready to be awaited again.
+///
+/// `return_when` is `ReturnWhen::FirstCompleted`, `ReturnWhen::AllCompleted`
+/// (any output type) or `ReturnWhen::FirstException` (outputs implementing
+/// [`Outcome`]); see [`ReturnWhen`].
 ///
 /// The futures must be `Unpin` to be handed back: [`JoinHandle`]s are; pin
 /// other futures with `Box::pin`. They run inside the task awaiting the
 /// [`Wait`]; a wake-up polls only the futures that were woken.
 ///
-/// # Panics
-///
-/// Panics right away if `futures` is empty (asyncio raises `ValueError`):
-/// waiting on nothing is a bug, and there would be no sensible answer for
-/// `FirstCompleted`.
+/// An empty `futures` resolves at once to `Err(EmptyWait)` (asyncio raises
+/// `ValueError`).
 ///
 /// [`JoinHandle`]: crate::task::JoinHandle
 ///
@@ -202,32 +186,24 @@ never_fails_tuple!((A)(A, B)(A, B, C)(A, B, C, D)(A, B, C, D, E)(
 ///     Box::pin(async { 1 }) as std::pin::Pin<Box<dyn std::future::Future<Output = i32>>>,
 ///     Box::pin(std::future::pending()),
 /// ];
-/// let (done, pending) = corio::wait(futures, ReturnWhen::FirstCompleted).await;
+/// let (done, pending) = corio::wait(futures, ReturnWhen::FirstCompleted).await?;
 /// assert_eq!(done, [1]);
 /// assert_eq!(pending.len(), 1);
-/// # });
+/// # Ok::<_, corio::EmptyWait>(())
+/// # }).unwrap();
 /// ```
-pub fn wait<I>(futures: I, return_when: ReturnWhen) -> Wait<<I::Item as IntoFuture>::IntoFuture>
+pub fn wait<I, C>(futures: I, return_when: C) -> Wait<<I::Item as IntoFuture>::IntoFuture, C>
 where
     I: IntoIterator,
     I::Item: IntoFuture,
     <I::Item as IntoFuture>::IntoFuture: Unpin,
-    <I::Item as IntoFuture>::Output: Outcome,
+    C: Condition<<I::Item as IntoFuture>::Output>,
 {
-    let futures: Vec<_> = futures.into_iter().map(|f| Some(f.into_future())).collect();
-    assert!(
-        !futures.is_empty(),
-        "corio::wait called with an empty set of futures"
-    );
-    let len = futures.len();
     Wait {
-        outputs: (0..len).map(|_| None).collect(),
-        futures,
-        ready: ReadySet::new(len),
-        scratch: Vec::new(),
+        children: Children::new(futures.into_iter().map(IntoFuture::into_future)),
+        order: Vec::new(),
         return_when,
-        done: 0,
-        failed: false,
+        ended: false,
         finished: false,
     }
 }
@@ -237,11 +213,8 @@ where
 /// timeout=...)`).
 ///
 /// Reaching the timeout is not an error: the futures that finished are in
-/// `done`, the others in `pending`, none cancelled.
-///
-/// # Panics
-///
-/// Panics right away if `futures` is empty, like [`wait`].
+/// `done`, the others in `pending`, none cancelled. An empty `futures` is
+/// `Err(EmptyWait)`, like [`wait`].
 ///
 /// ```
 /// use std::time::Duration;
@@ -251,31 +224,36 @@ where
 /// let fast = corio::spawn(async {});
 /// # while !fast.is_finished() { corio::yield_now().await; }
 /// let (done, pending) =
-///     corio::wait_timeout([fast, slow], ReturnWhen::AllCompleted, Duration::from_millis(20)).await;
+///     corio::wait_timeout([fast, slow], ReturnWhen::AllCompleted, Duration::from_millis(20))
+///         .await
+///         .unwrap();
 /// assert_eq!((done.len(), pending.len()), (1, 1));
 /// pending[0].abort(); // wait never cancels: cancel explicitly if wanted
 /// # });
 /// ```
-pub fn wait_timeout<I>(
+pub fn wait_timeout<I, C>(
     futures: I,
-    return_when: ReturnWhen,
+    return_when: C,
     timeout: Duration,
-) -> impl Future<Output = WaitOutput<<I::Item as IntoFuture>::IntoFuture>>
+) -> impl Future<Output = Result<WaitOutput<<I::Item as IntoFuture>::IntoFuture>, EmptyWait>>
 where
     I: IntoIterator,
     I::Item: IntoFuture,
     <I::Item as IntoFuture>::IntoFuture: Unpin,
-    <I::Item as IntoFuture>::Output: Outcome,
+    C: Condition<<I::Item as IntoFuture>::Output>,
 {
     let mut waiting = wait(futures, return_when);
     async move {
+        if waiting.children.len() == 0 {
+            return Err(EmptyWait(()));
+        }
         let mut timer = std::pin::pin!(corio_io::time::sleep(timeout));
         std::future::poll_fn(|cx| {
             if let Poll::Ready(output) = Pin::new(&mut waiting).poll(cx) {
                 return Poll::Ready(output);
             }
             if timer.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(waiting.finish_now());
+                return Poll::Ready(Ok(waiting.split()));
             }
             Poll::Pending
         })
@@ -284,98 +262,83 @@ where
 }
 
 /// What [`wait`] and [`wait_timeout`] resolve to: the outputs of the futures
-/// that finished and the futures that did not, each in input order.
+/// that finished, in completion order, and the futures that did not, in
+/// input order.
 pub type WaitOutput<F> = (Vec<<F as Future>::Output>, Vec<F>);
 
-/// The future returned by [`wait`]; resolves to `(done outputs, pending
-/// futures)`.
+/// The future returned by [`wait`]; resolves to `Ok((done outputs, pending
+/// futures))`, or `Err(EmptyWait)` for an empty input.
 #[must_use = "futures do nothing unless awaited"]
-pub struct Wait<F: Future> {
-    /// `futures[i]` is `None` once future `i` finished.
-    futures: Vec<Option<F>>,
-    /// `outputs[i]` holds future `i`'s output once it finished.
-    outputs: Vec<Option<F::Output>>,
-    ready: ReadySet,
-    scratch: Vec<usize>,
-    return_when: ReturnWhen,
-    /// How many futures finished.
-    done: usize,
-    /// Whether a finished output is an exception.
-    failed: bool,
+pub struct Wait<F: Future, C> {
+    children: Children<F>,
+    /// Indices of the finished children, in completion order.
+    order: Vec<usize>,
+    return_when: C,
+    /// Whether an output ended the wait by itself (FirstException's error).
+    ended: bool,
     finished: bool,
 }
 
-impl<F> Wait<F>
-where
-    F: Future + Unpin,
-    F::Output: Outcome,
-{
-    /// Polls the futures that were woken; true once `return_when` is met.
-    fn poll_progress(&mut self, cx: &mut Context<'_>) -> bool {
-        assert!(!self.finished, "Wait polled after it completed");
-        self.ready.drain(cx.waker(), &mut self.scratch);
-        while let Some(index) = self.scratch.pop() {
-            let Some(future) = self.futures[index].as_mut() else {
-                continue;
-            };
-            let mut child_cx = Context::from_waker(self.ready.waker(index));
-            if let Poll::Ready(output) = Pin::new(future).poll(&mut child_cx) {
-                self.failed |= output.is_exception();
-                self.outputs[index] = Some(output);
-                self.futures[index] = None;
-                self.done += 1;
-            }
-        }
-        let all = self.done == self.futures.len();
-        match self.return_when {
-            ReturnWhen::FirstCompleted => self.done > 0,
-            ReturnWhen::FirstException => self.failed || all,
-            ReturnWhen::AllCompleted => all,
-        }
-    }
-
-    /// Splits into `(done outputs, pending futures)`, both in input order.
-    fn split(&mut self) -> (Vec<F::Output>, Vec<F>) {
+impl<F: Future + Unpin, C> Wait<F, C> {
+    /// Splits into `(done outputs in completion order, pending futures)`.
+    fn split(&mut self) -> WaitOutput<F> {
         self.finished = true;
-        let done = self.outputs.drain(..).flatten().collect();
-        let pending = self.futures.drain(..).flatten().collect();
-        (done, pending)
-    }
-
-    /// Stops waiting and splits what finished so far from what did not,
-    /// like asyncio's `wait` reaching its timeout. Used by
-    /// [`wait_timeout`](crate::wait_timeout).
-    fn finish_now(&mut self) -> (Vec<F::Output>, Vec<F>) {
-        self.split()
+        let done = self
+            .order
+            .drain(..)
+            .map(|index| {
+                self.children
+                    .slot(index)
+                    .take_output()
+                    .expect("a finished child's output is taken once")
+            })
+            .collect();
+        (done, self.children.take_pending())
     }
 }
 
-// Nothing in a `Wait` is ever pinned: the futures are `Unpin` by the bound on
-// `poll` and the outputs are plain values, so a `Wait` may move freely.
-impl<F: Future> Unpin for Wait<F> {}
-
-impl<F> Future for Wait<F>
+impl<F, C> Future for Wait<F, C>
 where
     F: Future + Unpin,
-    F::Output: Outcome,
+    C: Condition<F::Output>,
 {
-    type Output = (Vec<F::Output>, Vec<F>);
+    type Output = Result<WaitOutput<F>, EmptyWait>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        if this.poll_progress(cx) {
-            Poll::Ready(this.split())
+        assert!(!this.finished, "Wait polled after it completed");
+        if this.children.len() == 0 {
+            this.finished = true;
+            return Poll::Ready(Err(EmptyWait(())));
+        }
+        let (order, return_when, ended) = (&mut this.order, this.return_when, &mut this.ended);
+        // Every woken child is polled, so `done` holds all that finished by
+        // now (asyncio's `done` set), not only the first.
+        let ControlFlow::Continue(()) = this.children.poll_pass(cx, |index, child| {
+            order.push(index);
+            if let Some(output) = child.output() {
+                *ended |= return_when.ends_on(output);
+            }
+            ControlFlow::<Infallible>::Continue(())
+        });
+        let done = this.order.len();
+        if this.ended || this.return_when.met(done, this.children.len()) {
+            Poll::Ready(Ok(this.split()))
         } else {
             Poll::Pending
         }
     }
 }
 
-impl<F: Future> fmt::Debug for Wait<F> {
+// Nothing in a `Wait` is pinned in place: the futures are `Unpin` by the
+// bound on `poll`, so a `Wait` may move freely.
+impl<F: Future, C> Unpin for Wait<F, C> {}
+
+impl<F: Future, C: fmt::Debug> fmt::Debug for Wait<F, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Wait")
-            .field("len", &self.futures.len())
-            .field("done", &self.done)
+            .field("len", &self.children.len())
+            .field("done", &self.order.len())
             .field("return_when", &self.return_when)
             .finish()
     }
