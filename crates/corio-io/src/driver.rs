@@ -17,7 +17,8 @@
 //! 2. The poll (`wait.rs`), blocking or not.
 //! 3. With the source table locked, each event bumps its source's readiness
 //!    tick and moves that direction's wakers into the batch (see `source.rs`
-//!    for the tick protocol).
+//!    for the tick protocol); an event whose key was freed since the wait
+//!    is dropped (`source_table.rs`).
 //! 4. The wheel advances again; `sleeping_until` is cleared, since nobody
 //!    waits any more.
 //!
@@ -38,11 +39,12 @@
 //!
 //! # Edge-triggered sources
 //!
-//! Sources are added once with `PollMode::Edge` for both directions and never
+//! Sources are added once, edge-triggered, for both directions and never
 //! modified again, so waiting for readiness costs no system call: a task tries
 //! its I/O first and only on `WouldBlock` parks its waker in the source. On
-//! Linux (epoll) and the BSDs/macOS (kqueue) edge mode is supported; the
-//! driver refuses to register sources on a poller without it.
+//! Linux (corio's own epoll backend) and the BSDs/macOS (kqueue, through
+//! `polling`) edge mode is supported; the driver refuses to register sources
+//! on a poller without it.
 //!
 //! # When `notify()` is called
 //!
@@ -58,17 +60,17 @@
 //! unpark a worker that sleeps in the turn (`park::unpark`).
 
 use std::io;
-use std::os::fd::{BorrowedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, OnceLock};
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
-use polling::Poller;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::source::{Direction, Source};
+use crate::source::Source;
+use crate::source_table::SourceTable;
 use crate::turn::TurnGate;
 use crate::wait;
 use crate::wheel::{TimerKey, TimerWheel};
@@ -84,22 +86,15 @@ const BACKUP_MAX_NAP: Duration = Duration::from_millis(8);
 
 /// The process-wide driver.
 pub(crate) struct Driver {
-    poller: Poller,
-    /// How the driver thread waits on `poller` and how it is woken.
-    waiter: wait::Waiter,
-    /// Registered sources, indexed by poller key.
+    /// The registered descriptors, the wait and its wakeup (`wait.rs`).
+    poller: wait::Poller,
+    /// Registered sources by poller key (`source_table.rs`).
     sources: Mutex<SourceTable>,
     timers: Mutex<Timers>,
     /// Tick 0 of the wheel; ticks are whole milliseconds since this instant.
     epoch: Instant,
     /// Who polls: the driver thread or an idle worker (see `turn.rs`).
     gate: TurnGate,
-}
-
-/// A slab of registered sources: the poller key is the index.
-struct SourceTable {
-    slots: Vec<Option<Arc<Source>>>,
-    free: Vec<usize>,
 }
 
 /// The wheel and the deadline the driver sleeps until.
@@ -127,16 +122,10 @@ impl Driver {
         let mut started = false;
         let driver = DRIVER.get_or_init(|| {
             started = true;
-            let poller = Poller::new().expect("corio-io: cannot create the poller");
-            let waiter =
-                wait::Waiter::new(&poller).expect("corio-io: cannot create the driver's wakeup");
+            let poller = wait::Poller::new().expect("corio-io: cannot create the poller");
             Driver {
                 poller,
-                waiter,
-                sources: Mutex::new(SourceTable {
-                    slots: Vec::new(),
-                    free: Vec::new(),
-                }),
+                sources: Mutex::new(SourceTable::new()),
                 timers: Mutex::new(Timers {
                     wheel: TimerWheel::new(),
                     sleeping_until: u64::MAX,
@@ -213,30 +202,17 @@ impl Driver {
         } else {
             Some(self.epoch)
         };
-        if let Err(e) = self.waiter.wait(&self.poller, events, deadline) {
+        if let Err(e) = self.poller.wait(events, deadline) {
             // EINTR is retried by the waiter; anything else (EBADF,
             // ENOMEM) is not fixable here. Back off instead of spinning.
             eprintln!("corio-io: poller wait failed: {e}");
             std::thread::sleep(Duration::from_millis(10));
         }
 
-        // Readiness into the batch.
+        // Readiness into the batch. An event for a key freed (or freed and
+        // reused) since the wait is dropped by the table.
         if !events.is_empty() {
-            let sources = self.sources.lock();
-            for (key, readable, writable, read_closed) in events.iter() {
-                // A key may have been freed (or reused) after the event was
-                // queued; the worst that does is a spurious wake. The
-                // waiter's own wakeup key is past the end of the table.
-                let Some(Some(source)) = sources.slots.get(key) else {
-                    continue;
-                };
-                if readable {
-                    source.fire_edge(Direction::Read, read_closed, batch);
-                }
-                if writable {
-                    source.fire(Direction::Write, batch);
-                }
-            }
+            self.sources.lock().dispatch(events.iter(), batch);
         }
 
         // Timers that expired while we waited. Nobody waits any more, so no
@@ -250,7 +226,7 @@ impl Driver {
     /// Wakes the thread blocked in a turn (or makes the next turn return at
     /// once).
     pub(crate) fn notify(&self) {
-        self.waiter.notify(&self.poller);
+        self.poller.notify();
     }
 
     /// Counts a thread that will take turns when idle (a runtime worker).
@@ -277,33 +253,24 @@ impl Driver {
     /// Registers `fd` (already non-blocking) for edge-triggered readiness in
     /// both directions.
     ///
-    /// The caller must keep `fd` open until [`deregister`](Self::deregister).
-    pub(crate) fn register(&self, fd: RawFd) -> io::Result<Arc<Source>> {
+    /// # Safety
+    ///
+    /// `fd` must stay open until it is [deregistered](Self::deregister):
+    /// the poller would otherwise watch whatever descriptor reuses its
+    /// number, and `deregister` would remove that one's registration.
+    pub(crate) unsafe fn register(&self, fd: BorrowedFd<'_>) -> io::Result<Arc<Source>> {
         if !self.poller.supports_edge() {
             return Err(io::Error::new(
                 io::ErrorKind::Unsupported,
                 "corio-io needs an edge-triggered poller",
             ));
         }
-        let source = {
-            let mut table = self.sources.lock();
-            let key = match table.free.pop() {
-                Some(k) => k,
-                None => {
-                    table.slots.push(None);
-                    table.slots.len() - 1
-                }
-            };
-            let source = Arc::new(Source::new(fd, key));
-            table.slots[key] = Some(source.clone());
-            source
-        };
-        // SAFETY: the I/O object owning `fd` holds the returned source and
-        // calls `deregister` before it closes `fd`, so the poller never holds
-        // a descriptor number that was closed and reused.
-        let added = unsafe { wait::register(&self.poller, fd, source.key) };
-        if let Err(e) = added {
-            self.release_key(source.key);
+        // Into the table first, so that every event the poller reports for
+        // the new key finds its source.
+        let source = self.sources.lock().insert(fd.as_raw_fd())?;
+        // SAFETY: the caller keeps `fd` open until `deregister`.
+        if let Err(e) = unsafe { self.poller.add(fd, source.key) } {
+            self.sources.lock().remove(source.key);
             return Err(e);
         }
         Ok(source)
@@ -311,26 +278,19 @@ impl Driver {
 
     /// Removes a source from the poller and the table; wakes its waiters.
     pub(crate) fn deregister(&self, source: &Source) {
-        // SAFETY: `source.fd` is still open: deregistration happens before the
-        // owning I/O object closes it.
+        // SAFETY: `source.fd` is still open: `register`'s caller promised to
+        // deregister before it closes the descriptor.
         let fd = unsafe { BorrowedFd::borrow_raw(source.fd) };
         // Failure means the descriptor is already gone from the poller
         // (e.g. it was dup'ed and closed elsewhere); nothing to undo.
         let _ = self.poller.delete(fd);
-        self.release_key(source.key);
+        self.sources.lock().remove(source.key);
         source.wake_all();
-    }
-
-    fn release_key(&self, key: usize) {
-        let mut table = self.sources.lock();
-        table.slots[key] = None;
-        table.free.push(key);
     }
 
     /// Number of registered sources.
     pub(crate) fn source_count(&self) -> usize {
-        let table = self.sources.lock();
-        table.slots.len() - table.free.len()
+        self.sources.lock().len()
     }
 
     // ---- timers --------------------------------------------------------

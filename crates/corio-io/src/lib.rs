@@ -12,14 +12,16 @@
 //! - [`time`]: `sleep`, `sleep_until`, `interval`, `wait_for`.
 //!
 //! All of them are served by one process-wide driver, started on first use:
-//! a `polling::Poller` and a timing wheel, polled with the next timer
+//! a poller (corio's own epoll set on Linux, `polling` on the BSDs and
+//! macOS) and a timing wheel, polled with the next timer
 //! deadline as the timeout by whichever thread holds the driver's turn. That
 //! is the "corio-io" thread under any executor; under corio it is usually an
 //! idle worker, so that readiness wakes the thread that runs the woken
 //! tasks. The files follow that path: `driver.rs` (the turn and the
 //! thread), `turn.rs` (who polls), `wait.rs` (the poll itself), `park.rs`
-//! (the door for a runtime's workers), `source.rs` (a registered descriptor
-//! and its readiness ticks), `wheel.rs` (the timing wheel), then `time/`,
+//! (the door for a runtime's workers), `source_table.rs` (registered
+//! sources by key), `source.rs` (a registered descriptor and its readiness
+//! ticks), `wheel.rs` (the timing wheel), then `time/`,
 //! `net/` and `io.rs` on top.
 //!
 //! ```
@@ -49,6 +51,7 @@ pub mod net;
 #[doc(hidden)]
 pub mod park;
 mod source;
+mod source_table;
 pub mod time;
 #[doc(hidden)]
 pub mod turn;

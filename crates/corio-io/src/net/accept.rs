@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
-use std::os::fd::AsRawFd;
+use std::os::fd::AsFd;
 
 use super::Async;
 use crate::time::{sleep_until, Sleep};
@@ -47,7 +47,7 @@ impl AcceptThrottle {
         accept: impl FnMut(&L) -> io::Result<(S, A)>,
     ) -> Poll<io::Result<(S, A)>>
     where
-        L: AsRawFd,
+        L: AsFd,
     {
         if self.poll_pause(pause, cx).is_pending() {
             return Poll::Pending;

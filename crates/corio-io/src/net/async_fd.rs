@@ -6,7 +6,22 @@
 //! poll forms): try the operation, and wait for an edge only on `WouldBlock`.
 //!
 //! [`Async::readable`] and [`Async::writable`] are for code that does its own
-//! system calls. They complete once the descriptor is ready at some moment
+//! system calls.
+//!
+//! # I/O safety
+//!
+//! The registration names the descriptor by number, so it is only sound
+//! while that number keeps naming the descriptor `Async` registered: were
+//! the inner value to close it or swap it for another, the number could be
+//! reused by an unrelated descriptor (another socket's, say) and the drop's
+//! deregistration would remove *that* descriptor's registration, leaving its
+//! owner waiting forever. So `T: AsFd` (it owns or borrows a live
+//! descriptor, unlike a bare `AsRawFd` number), and every way to reach
+//! `&mut T` is either `unsafe` ([`Async::get_mut`],
+//! [`Async::read_with_mut`], [`Async::write_with_mut`]) or limited to types
+//! that promise [`IoSafe`] (the `AsyncRead`/`AsyncWrite` impls on `Async<T>`
+//! itself). Shared access (`&T`) cannot replace the descriptor and needs no
+//! promise. They complete once the descriptor is ready at some moment
 //! after the call: a zero-timeout `poll(2)` answers for the present, and the
 //! readiness tick for the future, so a caller that read until `WouldBlock` and
 //! awaits `readable()` again sleeps until new data arrives instead of
@@ -15,7 +30,7 @@
 use std::fmt;
 use std::future::poll_fn;
 use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -26,11 +41,14 @@ use super::sys;
 use crate::driver::Driver;
 use crate::source::{Direction, Source};
 
-/// A descriptor registered with corio's I/O driver.
+/// A descriptor registered with corio's I/O driver (asyncio's
+/// `loop.add_reader`/`add_writer`, as a value that owns the descriptor).
 ///
 /// `Async::new` puts the descriptor in non-blocking mode and registers it
 /// (edge-triggered, once). Dropping the `Async` deregisters it before the
-/// inner value (and so the descriptor) is dropped.
+/// inner value (and so the descriptor) is dropped. `T` must be [`AsFd`]: it
+/// owns (or borrows) the descriptor for as long as the `Async` lives; see
+/// the module's "I/O safety".
 ///
 /// ```
 /// use std::io::Write;
@@ -49,16 +67,16 @@ use crate::source::{Direction, Source};
 /// })
 /// .unwrap();
 /// ```
-pub struct Async<T: AsRawFd> {
+pub struct Async<T: AsFd> {
     source: Arc<Source>,
     /// `None` only after `into_inner` took it.
     io: Option<T>,
 }
 
 // `T` is never pinned: it is only ever reached through `&T` / `&mut T`.
-impl<T: AsRawFd> Unpin for Async<T> {}
+impl<T: AsFd> Unpin for Async<T> {}
 
-impl<T: AsRawFd> Async<T> {
+impl<T: AsFd> Async<T> {
     /// Puts `io` in non-blocking mode and registers it with the driver.
     ///
     /// ```
@@ -67,13 +85,17 @@ impl<T: AsRawFd> Async<T> {
     /// # std::io::Result::Ok(())
     /// ```
     pub fn new(io: T) -> io::Result<Async<T>> {
-        sys::set_nonblocking(io.as_raw_fd())?;
+        sys::set_nonblocking(io.as_fd())?;
         Async::new_nonblocking(io)
     }
 
     /// Registers `io`, which the caller has already made non-blocking.
     pub(crate) fn new_nonblocking(io: T) -> io::Result<Async<T>> {
-        let source = Driver::get().register(io.as_raw_fd())?;
+        // SAFETY: `io` keeps its descriptor open while we hold it (`AsFd`),
+        // nothing safe can make it close or swap that descriptor (module
+        // docs), and the `Async` deregisters before it drops or returns
+        // `io`.
+        let source = unsafe { Driver::get().register(io.as_fd())? };
         Ok(Async {
             source,
             io: Some(io),
@@ -95,7 +117,29 @@ impl<T: AsRawFd> Async<T> {
     }
 
     /// The inner value, mutably.
-    pub fn get_mut(&mut self) -> &mut T {
+    ///
+    /// # Safety
+    ///
+    /// While the `Async` lives, the caller must not close the inner value's
+    /// descriptor nor make it another one (by `mem::swap`, assignment,
+    /// `dup2` onto it, ...): the registration names the descriptor by its
+    /// number, and once that number is reused, dropping the `Async` would
+    /// remove the new descriptor's registration (see "I/O safety" in the
+    /// module docs). Reading, writing and setting options through the
+    /// `&mut T` is fine.
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// let (a, mut b) = std::os::unix::net::UnixStream::pair()?;
+    /// let mut a = corio_io::net::Async::new(a)?;
+    /// b.write_all(b"hi")?;
+    /// let mut buf = [0u8; 2];
+    /// // SAFETY: only reads through the stream; its descriptor stays.
+    /// let n = unsafe { a.get_mut() }.read(&mut buf)?;
+    /// assert_eq!(&buf[..n], &b"hi"[..n]);
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub unsafe fn get_mut(&mut self) -> &mut T {
         self.io
             .as_mut()
             .expect("Async: inner value present until into_inner")
@@ -161,7 +205,7 @@ impl<T: AsRawFd> Async<T> {
 
     fn poll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let snapshot = self.source.tick(dir);
-        match sys::poll_now(self.source.fd, dir == Direction::Write) {
+        match sys::poll_now(self.get_ref().as_fd(), dir == Direction::Write) {
             Ok(true) => return Poll::Ready(Ok(())),
             Ok(false) => {}
             Err(e) => return Poll::Ready(Err(e)),
@@ -190,7 +234,12 @@ impl<T: AsRawFd> Async<T> {
     }
 
     /// Like [`read_with`](Self::read_with) with mutable access.
-    pub async fn read_with_mut<R>(
+    ///
+    /// # Safety
+    ///
+    /// `op` must not close the inner value's descriptor nor replace it, as
+    /// for [`get_mut`](Self::get_mut).
+    pub async unsafe fn read_with_mut<R>(
         &mut self,
         mut op: impl FnMut(&mut T) -> io::Result<R>,
     ) -> io::Result<R> {
@@ -216,7 +265,12 @@ impl<T: AsRawFd> Async<T> {
     }
 
     /// Like [`write_with`](Self::write_with) with mutable access.
-    pub async fn write_with_mut<R>(
+    ///
+    /// # Safety
+    ///
+    /// `op` must not close the inner value's descriptor nor replace it, as
+    /// for [`get_mut`](Self::get_mut).
+    pub async unsafe fn write_with_mut<R>(
         &mut self,
         mut op: impl FnMut(&mut T) -> io::Result<R>,
     ) -> io::Result<R> {
@@ -260,6 +314,9 @@ impl<T: AsRawFd> Async<T> {
         self.source.poll_io(Direction::Write, cx, || op(io))
     }
 
+    /// Runs `op` with `&mut T` under the read direction's tick protocol.
+    /// Callers guarantee `op` leaves the descriptor in place (an `unsafe`
+    /// caller's promise, or `T: IoSafe`).
     fn poll_read_with_mut<R>(
         &mut self,
         cx: &mut Context<'_>,
@@ -272,6 +329,7 @@ impl<T: AsRawFd> Async<T> {
         source.poll_io(Direction::Read, cx, || op(io))
     }
 
+    /// [`poll_read_with_mut`](Self::poll_read_with_mut) for writes.
     fn poll_write_with_mut<R>(
         &mut self,
         cx: &mut Context<'_>,
@@ -285,7 +343,7 @@ impl<T: AsRawFd> Async<T> {
     }
 }
 
-impl<T: AsRawFd> Drop for Async<T> {
+impl<T: AsFd> Drop for Async<T> {
     fn drop(&mut self) {
         if self.io.is_some() {
             Driver::get().deregister(&self.source);
@@ -293,19 +351,19 @@ impl<T: AsRawFd> Drop for Async<T> {
     }
 }
 
-impl<T: AsRawFd> AsRawFd for Async<T> {
+impl<T: AsFd> AsRawFd for Async<T> {
     fn as_raw_fd(&self) -> RawFd {
         self.source.fd
     }
 }
 
-impl<T: AsRawFd + AsFd> AsFd for Async<T> {
+impl<T: AsFd> AsFd for Async<T> {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.get_ref().as_fd()
     }
 }
 
-impl<T: AsRawFd + fmt::Debug> fmt::Debug for Async<T> {
+impl<T: AsFd + fmt::Debug> fmt::Debug for Async<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Async").field(&self.io).finish()
     }
@@ -315,7 +373,7 @@ impl<T: AsRawFd + fmt::Debug> fmt::Debug for Async<T> {
 // short-read rule of the stream types: `T` may be a pipe, a tty, an eventfd
 // or anything else readable, and for several of those a short read does not
 // mean there is nothing left to read.
-impl<T: AsRawFd + Read> AsyncRead for Async<T> {
+impl<T: AsFd + IoSafe + Read> AsyncRead for Async<T> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -325,7 +383,7 @@ impl<T: AsRawFd + Read> AsyncRead for Async<T> {
     }
 }
 
-impl<T: AsRawFd> AsyncRead for &Async<T>
+impl<T: AsFd> AsyncRead for &Async<T>
 where
     for<'a> &'a T: Read,
 {
@@ -338,7 +396,7 @@ where
     }
 }
 
-impl<T: AsRawFd + Write> AsyncWrite for Async<T> {
+impl<T: AsFd + IoSafe + Write> AsyncWrite for Async<T> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -356,7 +414,7 @@ impl<T: AsRawFd + Write> AsyncWrite for Async<T> {
     }
 }
 
-impl<T: AsRawFd> AsyncWrite for &Async<T>
+impl<T: AsFd> AsyncWrite for &Async<T>
 where
     for<'a> &'a T: Write,
 {
@@ -376,3 +434,97 @@ where
         self.poll_flush(cx)
     }
 }
+
+/// Types whose `&mut` methods never close or replace their descriptor, so
+/// that `Async<T>` may hand out `&mut T` to them: its `AsyncRead` and
+/// `AsyncWrite` impls call `Read::read` and `Write::write` on `&mut T`.
+///
+/// Implemented for std's and socket2's descriptor types (files, pipes,
+/// sockets, child process pipes, the standard streams, `OwnedFd`) and for
+/// `Box`, `Arc` and `Rc` of them. A type of your own qualifies if nothing
+/// reachable through `&mut self` can close its descriptor or make `as_fd`
+/// return another one.
+///
+/// ```
+/// use corio_io::io::AsyncWriteExt;
+/// use corio_io::net::{Async, IoSafe};
+/// use std::os::fd::{AsFd, BorrowedFd};
+///
+/// /// A pipe's write end that counts what it wrote.
+/// struct Counted { pipe: std::io::PipeWriter, written: usize }
+///
+/// impl AsFd for Counted {
+///     fn as_fd(&self) -> BorrowedFd<'_> { self.pipe.as_fd() }
+/// }
+/// impl std::io::Write for Counted {
+///     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+///         let n = self.pipe.write(buf)?;
+///         self.written += n;
+///         Ok(n)
+///     }
+///     fn flush(&mut self) -> std::io::Result<()> { Ok(()) }
+/// }
+/// // SAFETY: `write` and `flush` only write through `pipe`, which never
+/// // changes.
+/// unsafe impl IoSafe for Counted {}
+///
+/// futures_lite::future::block_on(async {
+///     let (_r, w) = std::io::pipe()?;
+///     let mut w = Async::new(Counted { pipe: w, written: 0 })?;
+///     w.write_all(b"abc").await?;
+///     assert_eq!(w.get_ref().written, 3);
+///     std::io::Result::Ok(())
+/// })
+/// .unwrap();
+/// ```
+///
+/// # Safety
+///
+/// No method that `Async` may call through `&mut self` (`Read`, `Write`)
+/// may close the descriptor that `as_fd` returns, or make `as_fd` return
+/// a different one, while the value lives.
+pub unsafe trait IoSafe {}
+
+/// Marks std and socket2 types as [`IoSafe`]: their `&mut` methods read,
+/// write and set options, never close or replace the descriptor.
+macro_rules! io_safe {
+    ($($ty:ty),* $(,)?) => {
+        $(
+            // SAFETY: `$ty` owns its descriptor from construction to drop and
+            // has no `&mut self` method that closes or replaces it.
+            unsafe impl IoSafe for $ty {}
+        )*
+    };
+}
+
+io_safe!(
+    OwnedFd,
+    std::fs::File,
+    std::io::PipeReader,
+    std::io::PipeWriter,
+    std::io::Stdin,
+    std::io::Stdout,
+    std::io::Stderr,
+    std::net::TcpStream,
+    std::net::TcpListener,
+    std::net::UdpSocket,
+    std::os::unix::net::UnixStream,
+    std::os::unix::net::UnixListener,
+    std::os::unix::net::UnixDatagram,
+    std::process::ChildStdin,
+    std::process::ChildStdout,
+    std::process::ChildStderr,
+    socket2::Socket,
+);
+
+// SAFETY: a shared reference gives no `&mut T`; the descriptor is `T`'s and
+// `T` cannot change while it is borrowed.
+unsafe impl<T: ?Sized> IoSafe for &T {}
+// SAFETY: `&mut Box<T>` reaches the `T` only as `&mut T`, which `T: IoSafe`
+// covers; replacing the box itself would need the `Async`'s `&mut`, which
+// only `get_mut` (unsafe) gives.
+unsafe impl<T: IoSafe + ?Sized> IoSafe for Box<T> {}
+// SAFETY: an `Arc` gives shared access only.
+unsafe impl<T: ?Sized> IoSafe for std::sync::Arc<T> {}
+// SAFETY: an `Rc` gives shared access only.
+unsafe impl<T: ?Sized> IoSafe for std::rc::Rc<T> {}

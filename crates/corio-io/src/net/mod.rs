@@ -14,7 +14,7 @@ pub mod tcp;
 mod udp;
 pub mod unix;
 
-pub use async_fd::Async;
+pub use async_fd::{Async, IoSafe};
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
 pub use tcp::{Incoming, TcpListener, TcpStream};
 pub use udp::UdpSocket;

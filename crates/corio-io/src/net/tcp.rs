@@ -227,9 +227,18 @@ impl TcpStream {
     }
 
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
-        let (stream, done) = sys::connect_tcp(addr)?;
+        let (socket, done) = sys::connect_tcp(addr)?;
+        TcpStream::finish_connect(socket, done).await
+    }
+
+    /// Registers a socket whose non-blocking connect has started (`done`:
+    /// already established) and waits for the connect to finish.
+    pub(crate) async fn finish_connect(
+        socket: socket2::Socket,
+        done: bool,
+    ) -> io::Result<TcpStream> {
         let stream = TcpStream {
-            inner: Async::new_nonblocking(stream)?,
+            inner: Async::new_nonblocking(std::net::TcpStream::from(socket))?,
         };
         if !done {
             // The connect finishes (or fails) with a writability edge.

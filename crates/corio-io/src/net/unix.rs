@@ -123,9 +123,9 @@ pub struct UnixStream {
 impl UnixStream {
     /// Connects to the socket at `path` without blocking the thread.
     pub async fn connect<P: AsRef<Path>>(path: P) -> io::Result<UnixStream> {
-        let (stream, done) = sys::connect_unix(path.as_ref())?;
+        let (socket, done) = sys::connect_unix(path.as_ref())?;
         let stream = UnixStream {
-            inner: Async::new_nonblocking(stream)?,
+            inner: Async::new_nonblocking(std::os::unix::net::UnixStream::from(socket))?,
         };
         if !done {
             stream
