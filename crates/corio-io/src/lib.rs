@@ -7,8 +7,9 @@
 //!
 //! - [`net`]: `TcpListener`, `TcpStream`, `UdpSocket`, `UnixListener`,
 //!   `UnixStream`, and `Async<T>` for any other descriptor.
-//! - [`io`]: the futures-io traits and the extension methods (`read`,
-//!   `write_all`, ...) that go with them.
+//! - [`io`]: the futures-io traits, futures-lite's extension methods
+//!   (`read_exact`, `write_all`, `read_line`, ...) and buffered adapters,
+//!   re-exported, and `copy_bidirectional`.
 //! - [`time`]: `sleep`, `sleep_until`, `interval`, `wait_for`.
 //!
 //! All of them are served by one process-wide driver, started on first use:

@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::time::Duration;
 
 use common::block_on_within;
-use corio_io::io::AsyncReadExt;
+use corio_io::io::read_all;
 use corio_io::net::Async;
 use corio_io::time::wait_for;
 
@@ -30,7 +30,7 @@ fn async_pipe_read_and_write() {
         let reader = async {
             let mut r = r;
             let mut back = Vec::new();
-            r.read_to_end(&mut back).await.unwrap();
+            read_all(&mut r, &mut back).await.unwrap();
             back
         };
         let ((), back) = futures_lite::future::zip(writer, reader).await;

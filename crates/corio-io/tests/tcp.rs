@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{block_on_within, boxed, payload, run_all};
-use corio_io::io::{AsyncReadExt, AsyncWriteExt};
+use corio_io::io::{read_all, AsyncReadExt, AsyncWriteExt};
 use corio_io::net::{TcpListener, TcpStream};
 use futures_lite::StreamExt;
 
@@ -40,7 +40,7 @@ fn echo_10mb_through_split_stream() {
             };
             let reader = async {
                 let mut back = Vec::new();
-                r.read_to_end(&mut back).await.unwrap();
+                read_all(&mut r, &mut back).await.unwrap();
                 back
             };
             futures_lite::future::zip(writer, reader).await.1
@@ -76,7 +76,7 @@ fn echo_through_owned_halves_on_two_threads() {
         })
     });
     let mut back = Vec::new();
-    block_on_within(LIMIT, r.read_to_end(&mut back)).unwrap();
+    block_on_within(LIMIT, read_all(&mut r, &mut back)).unwrap();
     let w = writer.join().unwrap();
     server.join().unwrap();
     assert!(back == expected);
