@@ -35,7 +35,11 @@
 //! | `wait({a, b}, FIRST_COMPLETED)` + cancel the rest | [`race`]`(a, b)`, [`select!`]       |
 //! | `asyncio.wait_for(aw, t)`        | [`time::wait_for`]`(fut, t)`                       |
 //! | `asyncio.TaskGroup()`            | [`task::TaskGroup`]                                |
+//! | `create_task(coro, eager_start=True)` | [`task::Builder`]`::new().eager(true).spawn(fut)` |
+//! | `asyncio.timeout(t).reschedule(when)` | [`time::WaitFor::reschedule`]                 |
+//! | `contextvars.ContextVar`         | [`task_local!`], [`task::LocalKey`]                |
 //! | `asyncio.shield(task)`           | drop the [`task::JoinHandle`]: the task runs on    |
+//! | `wait_for(task, t)` cancelling `task` | [`task::JoinHandle::abort_on_drop`]           |
 //! | `asyncio.Lock`, `Queue`, ...     | [`sync`]                                           |
 //!
 //! The combinators run their children inside the task that awaits them (like
@@ -46,6 +50,7 @@
 mod combinators;
 pub mod net;
 mod task_group;
+mod task_local;
 
 #[doc(hidden)]
 pub mod __private;
@@ -102,11 +107,12 @@ pub mod runtime {
 /// [`TaskGroup`] (asyncio's `Task`, `create_task` and `TaskGroup`).
 pub mod task {
     pub use corio_rt::task::{
-        id, name, spawn, spawn_blocking, try_id, yield_now, Builder, Id, JoinError, JoinHandle,
-        YieldNow,
+        id, name, spawn, spawn_blocking, try_id, yield_now, AbortOnDrop, Builder, Id, JoinError,
+        JoinHandle, YieldNow,
     };
 
     pub use crate::task_group::{TaskGroup, TaskGroupError, TaskPanic};
+    pub use crate::task_local::{AccessError, LocalKey, TaskLocalFuture};
 }
 
 /// asyncio's synchronization primitives (`Lock`, `Semaphore`, `Event`,

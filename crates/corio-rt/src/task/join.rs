@@ -7,15 +7,23 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use super::abort_on_drop::AbortOnDrop;
 use super::raw::RawTask;
 use super::state::{OnWake, COMPLETE};
 use super::Id;
 
-/// An owned permission to await a spawned task's output.
+/// An owned permission to await a spawned task's output (asyncio's `Task`
+/// seen from outside).
 ///
 /// Awaiting it yields `Ok(output)`, or a [`JoinError`] if the task panicked
-/// or was aborted. Dropping it detaches the task, which runs on (asyncio's
-/// `shield`). It may be moved to and awaited from any thread.
+/// or was aborted. It may be moved to and awaited from any thread.
+///
+/// **Dropping it detaches the task, which runs on** (as if asyncio's
+/// `shield` were around it). This differs from asyncio in one common place:
+/// `wait_for(handle, t)` that times out drops the handle, so the task keeps
+/// running, whereas asyncio's `wait_for(task, t)` cancels the task. Wrap the
+/// handle with [`abort_on_drop`](Self::abort_on_drop) to cancel on drop, or
+/// call [`abort`](Self::abort).
 ///
 /// ```
 /// let rt = corio_rt::Runtime::new().unwrap();
@@ -79,6 +87,22 @@ impl<T> JoinHandle<T> {
     /// The task's id, the same value [`crate::task::id`] returns inside it.
     pub fn id(&self) -> Id {
         self.raw.id()
+    }
+
+    /// Wraps the handle so that dropping it aborts the task instead of
+    /// detaching it: asyncio's behaviour when `wait_for(task, t)` times out.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// corio_rt::run(async {
+    ///     let task = corio_rt::spawn(std::future::pending::<()>());
+    ///     // asyncio: `await asyncio.wait_for(task, 0.01)` cancels the task.
+    ///     let r = corio_io::time::wait_for(task.abort_on_drop(), Duration::from_millis(10)).await;
+    ///     assert!(r.is_err()); // timed out, and the task was aborted
+    /// });
+    /// ```
+    pub fn abort_on_drop(self) -> AbortOnDrop<T> {
+        AbortOnDrop::new(self)
     }
 }
 

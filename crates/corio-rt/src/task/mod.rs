@@ -12,8 +12,10 @@ use std::future::Future;
 use std::num::NonZeroU64;
 use std::panic::Location;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
+mod abort_on_drop;
 mod harness;
 mod join;
 mod raw;
@@ -21,6 +23,7 @@ pub(crate) mod registry;
 mod state;
 mod waker;
 
+pub use abort_on_drop::AbortOnDrop;
 pub use join::{JoinError, JoinHandle};
 pub(crate) use raw::Header;
 pub use raw::Notified;
@@ -29,6 +32,7 @@ pub use raw::RawTask;
 
 use crate::context;
 use crate::loom::{Ordering, StaticAtomicU64};
+use crate::scheduler::Shared;
 
 /// Where a task is sent when it is woken. Implemented by the work-stealing
 /// scheduler and the blocking pool; public (hidden) so loom models can drive
@@ -174,7 +178,8 @@ where
     )
 }
 
-/// Spawns tasks with options (a name, for debug reports and [`name`]).
+/// Spawns tasks with options: a name (for debug reports and [`name`]) and
+/// eager start (asyncio's eager tasks).
 ///
 /// ```
 /// corio_rt::run(async {
@@ -187,10 +192,11 @@ where
 #[derive(Debug, Default, Clone)]
 pub struct Builder {
     name: Option<Box<str>>,
+    eager: bool,
 }
 
 impl Builder {
-    /// A builder with no name set.
+    /// A builder with no name set, not eager.
     pub fn new() -> Builder {
         Builder::default()
     }
@@ -198,6 +204,33 @@ impl Builder {
     /// Names the task.
     pub fn name(mut self, name: impl Into<String>) -> Builder {
         self.name = Some(name.into().into_boxed_str());
+        self
+    }
+
+    /// Whether `spawn` polls the future once at once, on the calling thread,
+    /// before returning (asyncio 3.12's eager tasks, `eager_start=True`).
+    ///
+    /// A future that finishes in that first poll never touches a run queue:
+    /// its handle [`is_finished`](JoinHandle::is_finished) on return, and the
+    /// spawn costs less than a queued one. A future that does not finish goes
+    /// on as a normal task, woken by whatever it waits for; until then it has
+    /// run as far as its first `Pending` inside the caller's poll, so it
+    /// should be quick to reach one (as in asyncio, the caller waits for it
+    /// meanwhile). [`task::id`](id) and [`task::name`](name) inside the first
+    /// poll are the new task's, and a panic there is caught and given to the
+    /// handle as for any task.
+    ///
+    /// ```
+    /// corio_rt::run(async {
+    ///     let h = corio_rt::task::Builder::new()
+    ///         .eager(true)
+    ///         .spawn(async { 6 * 7 });
+    ///     assert!(h.is_finished(), "ran to the end inside spawn");
+    ///     assert_eq!(h.await.unwrap(), 42);
+    /// });
+    /// ```
+    pub fn eager(mut self, eager: bool) -> Builder {
+        self.eager = eager;
         self
     }
 
@@ -213,7 +246,7 @@ impl Builder {
     {
         let location = Location::caller();
         context::with_current(
-            |shared| shared.spawn(future, self.name, location),
+            |shared| self.spawn_with(shared, future, location),
             "corio::task::Builder::spawn called outside of a corio runtime",
         )
     }
@@ -225,8 +258,49 @@ impl Builder {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        handle.shared.spawn(future, self.name, Location::caller())
+        self.spawn_with(&handle.shared, future, Location::caller())
     }
+
+    fn spawn_with<F>(
+        self,
+        shared: &Arc<Shared>,
+        future: F,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        if self.eager {
+            spawn_eager(shared, future, self.name, location)
+        } else {
+            shared.spawn(future, self.name, location)
+        }
+    }
+}
+
+/// An eager spawn: the task is allocated and registered as usual, but the
+/// caller runs its first step itself instead of queueing it. Running the
+/// `Notified` here is what a worker would do with it, so every later step
+/// (wake, re-queue, complete, cancel) is the ordinary path.
+fn spawn_eager<F>(
+    shared: &Arc<Shared>,
+    future: F,
+    name: Option<Box<str>>,
+    location: &'static Location<'static>,
+) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let (notified, join, raw) = new_task(future, shared.clone(), name, location);
+    if shared.registry.insert(raw) {
+        notified.run();
+    } else {
+        // The runtime is shutting down: the task never runs.
+        cancel_unspawned(notified, raw);
+    }
+    join
 }
 
 /// The id of the task being polled on this thread.
