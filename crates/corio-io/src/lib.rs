@@ -2,8 +2,9 @@
 //!
 //! This crate is runtime-agnostic: it talks to executors only through
 //! `Waker`s, so its futures run under corio, under any other executor, or
-//! under a bare `block_on`. The `corio` facade re-exports its three public
-//! modules as `corio::net`, `corio::io` and `corio::time`.
+//! under a bare `block_on`. The `corio` facade re-exports its public
+//! modules as `corio::net`, `corio::io`, `corio::time`, `corio::signal` and
+//! `corio::process`.
 //!
 //! - [`net`]: `TcpListener`, `TcpStream`, `UdpSocket`, `UnixListener`,
 //!   `UnixStream`, and `Async<T>` for any other descriptor.
@@ -11,6 +12,10 @@
 //!   (`read_exact`, `write_all`, `read_line`, ...) and buffered adapters,
 //!   re-exported, and `copy_bidirectional`.
 //! - [`time`]: `sleep`, `sleep_until`, `interval`, `wait_for`.
+//! - [`signal`]: `ctrl_c` and `Signals`, signals read through the driver.
+//! - [`process`]: `Command` and `Child`, with pipes as `Async` descriptors
+//!   and children reaped through the driver (a pidfd, or one SIGCHLD
+//!   listener).
 //!
 //! All of them are served by one process-wide driver, started on first use:
 //! a poller (corio's own epoll set on Linux, `polling` on the BSDs and
@@ -51,6 +56,8 @@ mod loom;
 pub mod net;
 #[doc(hidden)]
 pub mod park;
+pub mod process;
+pub mod signal;
 mod source;
 mod source_table;
 pub mod time;

@@ -41,6 +41,8 @@
 //! | `asyncio.shield(task)`           | drop the [`task::JoinHandle`]: the task runs on    |
 //! | `wait_for(task, t)` cancelling `task` | [`task::JoinHandle::abort_on_drop`]           |
 //! | `asyncio.Lock`, `Queue`, ...     | [`sync`]                                           |
+//! | `loop.add_signal_handler(sig, f)` | [`signal::Signals`]`::new(&[sig])`, [`signal::ctrl_c`]`()` |
+//! | `asyncio.create_subprocess_exec` | [`process::Command`]`::new(prog).spawn()`          |
 //!
 //! The combinators run their children inside the task that awaits them (like
 //! asyncio's, which await in the caller's task); to run work in parallel,
@@ -123,6 +125,51 @@ pub mod sync {
 }
 
 pub use corio_io::{io, time};
+
+/// Unix signals as a future ([`ctrl_c`](signal::ctrl_c)) and a stream
+/// ([`Signals`](signal::Signals)): asyncio's `loop.add_signal_handler`.
+/// See [`corio_io::signal`].
+///
+/// ```no_run
+/// use corio::signal::{Signals, SIGHUP, SIGTERM};
+///
+/// #[corio::main]
+/// async fn main() -> std::io::Result<()> {
+///     // asyncio: loop.add_signal_handler(signal.SIGTERM, stop.set)
+///     let mut signals = Signals::new(&[SIGTERM, SIGHUP])?;
+///     while let Some(sig) = signals.recv().await {
+///         if sig == SIGHUP {
+///             println!("reloading");
+///         } else {
+///             println!("stopping");
+///             break;
+///         }
+///     }
+///     Ok(())
+/// }
+/// ```
+pub mod signal {
+    pub use corio_io::signal::*;
+}
+
+/// Child processes: [`Command`](process::Command) and
+/// [`Child`](process::Child), with pipes the driver watches: asyncio's
+/// `create_subprocess_exec`. See [`corio_io::process`].
+///
+/// ```
+/// use corio::process::{Command, Stdio};
+///
+/// let out = corio::run(async {
+///     // asyncio: proc = await asyncio.create_subprocess_exec(
+///     //     "echo", "hi", stdout=PIPE); out, _ = await proc.communicate()
+///     Command::new("echo").arg("hi").stdout(Stdio::piped()).output().await
+/// })
+/// .unwrap();
+/// assert_eq!(out.stdout, b"hi\n");
+/// ```
+pub mod process {
+    pub use corio_io::process::*;
+}
 
 pub use corio_macros::{main, test};
 
