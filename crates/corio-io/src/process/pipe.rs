@@ -48,7 +48,7 @@ fn set_blocking(fd: RawFd) -> io::Result<()> {
 /// The child's standard input, written by the parent: an [`AsyncWrite`]
 /// (asyncio's `proc.stdin`, a `StreamWriter`).
 ///
-/// [`close`](futures_lite::AsyncWriteExt::close) (or dropping it) closes
+/// `close()` (`AsyncWriteExt::close`, or dropping it) closes
 /// the pipe, so the child reads end-of-file, as asyncio's
 /// `proc.stdin.close()`. Writes after `close` fail with `BrokenPipe`.
 ///
