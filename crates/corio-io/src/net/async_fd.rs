@@ -50,6 +50,46 @@ use crate::source::{Direction, Source};
 /// owns (or borrows) the descriptor for as long as the `Async` lives; see
 /// the module's "I/O safety".
 ///
+/// What I/O safety rules out, at compile time. `&mut` access to the inner
+/// value is `unsafe`:
+///
+/// ```compile_fail,E0133
+/// let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+/// let mut a = corio_io::net::Async::new(a).unwrap();
+/// let (c, _d) = std::os::unix::net::UnixStream::pair().unwrap();
+/// *a.get_mut() = c; // would leave `a`'s registration on a closed number
+/// ```
+///
+/// A bare descriptor number, which owns nothing, is not accepted:
+///
+/// ```compile_fail,E0277
+/// use std::os::fd::{AsRawFd, RawFd};
+/// struct Number(RawFd);
+/// impl AsRawFd for Number {
+///     fn as_raw_fd(&self) -> RawFd { self.0 }
+/// }
+/// let _ = corio_io::net::Async::new(Number(0));
+/// ```
+///
+/// And `Async<T>` is `AsyncRead`/`AsyncWrite` only for `T: IoSafe`:
+///
+/// ```compile_fail,E0599
+/// use corio_io::io::AsyncReadExt;
+/// use std::os::fd::{AsFd, BorrowedFd};
+/// struct Mine(std::io::PipeReader);
+/// impl AsFd for Mine {
+///     fn as_fd(&self) -> BorrowedFd<'_> { self.0.as_fd() }
+/// }
+/// impl std::io::Read for Mine {
+///     fn read(&mut self, b: &mut [u8]) -> std::io::Result<usize> { self.0.read(b) }
+/// }
+/// futures_lite::future::block_on(async {
+///     let (r, _w) = std::io::pipe().unwrap();
+///     let mut r = corio_io::net::Async::new(Mine(r)).unwrap();
+///     let _ = r.read(&mut [0u8; 1]).await;
+/// });
+/// ```
+///
 /// ```
 /// use std::io::Write;
 /// use std::os::unix::net::UnixStream;

@@ -11,14 +11,38 @@ mod async_fd;
 mod split;
 mod sys;
 pub mod tcp;
+mod tcp_socket;
 mod udp;
 pub mod unix;
+mod unix_datagram;
 
 pub use async_fd::{Async, IoSafe};
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
 pub use tcp::{Incoming, TcpListener, TcpStream};
+pub use tcp_socket::TcpSocket;
 pub use udp::UdpSocket;
 pub use unix::{UnixIncoming, UnixListener, UnixStream};
+pub use unix_datagram::UnixDatagram;
+
+/// `AsFd` and `AsRawFd` for a net type, through its `inner: Async<_>`
+/// (I/O-safe access to the socket, e.g. for `socket2::SockRef` to set an
+/// option corio has no method for).
+macro_rules! fd_impls {
+    ($ty:ty) => {
+        impl std::os::fd::AsFd for $ty {
+            fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+                std::os::fd::AsFd::as_fd(&self.inner)
+            }
+        }
+
+        impl std::os::fd::AsRawFd for $ty {
+            fn as_raw_fd(&self) -> std::os::fd::RawFd {
+                std::os::fd::AsRawFd::as_raw_fd(&self.inner)
+            }
+        }
+    };
+}
+use fd_impls;
 
 /// `AsyncRead`/`AsyncWrite` for a stream type and for `&` it, through its
 /// `io()` accessor returning `&Async<std stream>`.

@@ -65,7 +65,7 @@ impl TcpListener {
         let mut last_err = None;
         for addr in addr.to_socket_addrs()? {
             match sys::bind_tcp_listener(addr) {
-                Ok(l) => return TcpListener::from_std(l),
+                Ok(l) => return TcpListener::from_nonblocking(l),
                 Err(e) => last_err = Some(e),
             }
         }
@@ -83,6 +83,11 @@ impl TcpListener {
     /// ```
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         listener.set_nonblocking(true)?;
+        TcpListener::from_nonblocking(listener)
+    }
+
+    /// Registers a listener that is already non-blocking.
+    pub(crate) fn from_nonblocking(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         Ok(TcpListener {
             inner: Async::new_nonblocking(listener)?,
             throttle: AcceptThrottle::default(),
@@ -150,11 +155,7 @@ impl fmt::Debug for TcpListener {
     }
 }
 
-impl std::os::fd::AsRawFd for TcpListener {
-    fn as_raw_fd(&self) -> std::os::fd::RawFd {
-        self.inner.as_raw_fd()
-    }
-}
+super::fd_impls!(TcpListener);
 
 /// The stream of connections returned by [`TcpListener::incoming`].
 #[derive(Debug)]
@@ -386,10 +387,6 @@ impl fmt::Debug for TcpStream {
     }
 }
 
-impl std::os::fd::AsRawFd for TcpStream {
-    fn as_raw_fd(&self) -> std::os::fd::RawFd {
-        self.inner.as_raw_fd()
-    }
-}
+super::fd_impls!(TcpStream);
 
 super::stream_io_impls!(TcpStream);

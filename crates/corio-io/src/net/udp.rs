@@ -128,8 +128,4 @@ impl fmt::Debug for UdpSocket {
     }
 }
 
-impl std::os::fd::AsRawFd for UdpSocket {
-    fn as_raw_fd(&self) -> std::os::fd::RawFd {
-        self.inner.as_raw_fd()
-    }
-}
+super::fd_impls!(UdpSocket);

@@ -97,6 +97,8 @@ impl fmt::Debug for UnixListener {
     }
 }
 
+super::fd_impls!(UnixListener);
+
 /// The stream of connections returned by [`UnixListener::incoming`].
 #[derive(Debug)]
 pub struct UnixIncoming<'a> {
@@ -211,10 +213,6 @@ impl fmt::Debug for UnixStream {
     }
 }
 
-impl std::os::fd::AsRawFd for UnixStream {
-    fn as_raw_fd(&self) -> std::os::fd::RawFd {
-        self.inner.as_raw_fd()
-    }
-}
+super::fd_impls!(UnixStream);
 
 super::stream_io_impls!(UnixStream);
