@@ -113,7 +113,7 @@ pub mod task {
         JoinHandle, YieldNow,
     };
 
-    pub use crate::task_group::{TaskGroup, TaskGroupError, TaskPanic};
+    pub use crate::task_group::{TaskGroup, TaskGroupError, TaskGroupHandle, TaskPanic};
     pub use crate::task_local::{AccessError, LocalKey, TaskLocalFuture};
 }
 

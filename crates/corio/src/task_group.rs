@@ -1,34 +1,49 @@
-//! `TaskGroup`: structured concurrency, asyncio's `async with TaskGroup()`.
+//! `TaskGroup`: structured concurrency, asyncio's `async with TaskGroup()`,
+//! built to hold a server's connection tasks.
 //!
 //! Children are real tasks on the runtime (they run in parallel). Each runs
-//! inside a small wrapper that owns the group's cancellation protocol, so the
-//! protocol works even when nobody is awaiting `join()` yet:
+//! inside a small wrapper (`run_child`) whose guard reports how the child
+//! ended to the group's shared state, whether it returned, panicked, or was
+//! cancelled (its future dropped by an abort or by runtime shutdown).
 //!
-//! - A child finishing with `Err`, or panicking (the wrapper catches the panic
-//!   at the poll that raised it), takes a sequence number, marks the group
-//!   cancelled and wakes every sibling.
-//! - A woken sibling's wrapper sees the mark before it polls its future again,
-//!   drops the future (its `Drop` runs, as `CancelledError` would unwind an
-//!   asyncio task) and ends as *cancelled*, which is not an error.
-//! - Every wrapper stores its task's waker in its own slot, under the slot's
-//!   lock, before it re-checks the mark; the canceller sets the mark before it
-//!   takes each slot's waker under that slot's lock. So either the canceller
-//!   sees the waker or the wrapper sees the mark: no sibling sleeps through a
-//!   cancellation. (One lock per child, not one per group, so that children
-//!   parking on different workers do not contend.)
-//! - `join()` awaits every child in spawn order and collects every error and
-//!   panic, sorted in the order they happened. Dropping the group (or the
-//!   `join()` future) cancels and aborts whatever still runs: no orphans.
+//! The shared state, under one lock, holds:
+//! - the **live** children, in a slab: each entry is the child's spawn
+//!   number and its `JoinHandle` (used only to abort it). An entry is
+//!   removed when its child ends, so the slab is as large as the most
+//!   children ever alive at once, not as the number ever spawned;
+//! - the **results**: the `Ok` values with their spawn numbers (for a
+//!   zero-sized `T`, such as `()`, no numbers are kept and the values take
+//!   no memory at all, so a group of a million `()` children costs nothing
+//!   once they are gone), the errors and panics with the order they
+//!   happened in, and a count of cancelled children;
+//! - the waker of `join()`, woken when the last live child ends.
+//!
+//! Cancellation protocol: `cancel` sets the `cancelled` flag **under the
+//! lock** and aborts every live child's handle. `spawn` inserts the new
+//! child's entry before spawning it (so `live` never drops to zero while a
+//! child is adding a sibling) and stores the handle afterwards under the
+//! same lock, aborting the child at once if the flag went up in between. So
+//! every child is either seen by `cancel` or sees the flag: none is left
+//! running. A child's wrapper also checks the flag before each poll, so a
+//! sibling cancelled while queued never starts its future.
+//!
+//! A child finishing with `Err`, or panicking (caught at the poll that
+//! raised it), is numbered in failure order and cancels the group.
+//! `join()` waits until no child is live, children spawned through a
+//! [`TaskGroupHandle`] meanwhile included. Dropping the group (or the
+//! `join()` future) cancels whatever still runs: no orphans.
 
 use std::any::Any;
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Poll, Waker};
 
 use parking_lot::Mutex;
+use slab::Slab;
 
 use crate::task::{Id, JoinHandle};
 
@@ -43,17 +58,23 @@ use crate::task::{Id, JoinHandle};
 /// ExceptionGroup). Dropping the group without joining it cancels every child
 /// still running.
 ///
+/// Children may add siblings through a [`handle`](Self::handle), which is
+/// `Clone + Send` and can be moved into them; `join()` waits for those too.
+/// The group holds memory for its live children only (plus the values it
+/// must return), so a server can run every connection of its life in one
+/// group of `()`-returning children.
+///
 /// ```
 /// # corio::run(async {
 /// use corio::task::TaskGroup;
 ///
-/// let mut group = TaskGroup::new();
+/// let group = TaskGroup::new();
 /// for i in 0..3u64 {
 ///     group.spawn(async move { Ok::<_, String>(i * 2) });
 /// }
 /// assert_eq!(group.join().await.unwrap(), [0, 2, 4]);
 ///
-/// let mut group = TaskGroup::new();
+/// let group = TaskGroup::new();
 /// group.spawn(async { Err::<(), _>("boom") });
 /// group.spawn(std::future::pending()); // cancelled by the failure
 /// let error = group.join().await.unwrap_err();
@@ -61,63 +82,245 @@ use crate::task::{Id, JoinHandle};
 /// # });
 /// ```
 pub struct TaskGroup<T, E> {
-    shared: Arc<Shared>,
-    children: Vec<JoinHandle<ChildOutcome<T, E>>>,
+    shared: Arc<Shared<T, E>>,
 }
 
-/// What the children and the group share.
-struct Shared {
-    /// Set once, when the group starts cancelling its children.
+/// A handle to a [`TaskGroup`] that can be cloned and sent into its children,
+/// so they can add siblings (asyncio: calling `tg.create_task` from inside a
+/// task of the group). Made by [`TaskGroup::handle`].
+///
+/// ```
+/// # corio::run(async {
+/// use corio::task::TaskGroup;
+///
+/// let group = TaskGroup::<u32, String>::new();
+/// let handle = group.handle();
+/// group.spawn(async move {
+///     // A child adds two siblings; join() waits for them too.
+///     handle.spawn(async { Ok(2) });
+///     handle.spawn(async { Ok(3) });
+///     Ok(1)
+/// });
+/// let mut values = group.join().await.unwrap();
+/// values.sort();
+/// assert_eq!(values, [1, 2, 3]);
+/// # });
+/// ```
+pub struct TaskGroupHandle<T, E> {
+    shared: Arc<Shared<T, E>>,
+}
+
+/// What the group, its handles and its children share.
+struct Shared<T, E> {
+    /// Set (under `state`'s lock) when the group starts cancelling its
+    /// children; read without the lock by children before each poll.
     cancelled: AtomicBool,
-    /// Hands out the order in which children failed.
-    next_failure: AtomicUsize,
-    /// Every child's slot; locked only to add a child or to cancel.
-    slots: Mutex<Vec<Arc<WakerSlot>>>,
+    state: Mutex<State<T, E>>,
 }
 
-/// The waker one child last parked with.
-type WakerSlot = Mutex<Option<Waker>>;
+struct State<T, E> {
+    /// The live children (see the module header).
+    live: Slab<Live>,
+    /// How many children were spawned; the next child's spawn number.
+    spawned: u64,
+    /// The `Ok` values, in the order they arrived.
+    values: Vec<T>,
+    /// The spawn number of each entry of `values`; empty when `T` is
+    /// zero-sized (the order of equal, sizeless values is not kept).
+    value_order: Vec<u64>,
+    /// Errors and panics with the order they happened in.
+    errors: Vec<(usize, E)>,
+    panics: Vec<(usize, Box<dyn Any + Send + 'static>)>,
+    failures: usize,
+    cancelled: usize,
+    /// `join()`'s waker, woken when `live` empties.
+    joiner: Option<Waker>,
+    /// Set when `join()` has returned: nothing left to cancel on drop.
+    joined: bool,
+}
 
-impl Shared {
+/// One live child.
+struct Live {
+    seq: u64,
+    /// `None` until `spawn` has stored it (the child may run first).
+    handle: Option<JoinHandle<()>>,
+}
+
+/// How one child ended.
+enum Ended<T, E> {
+    Ok(T),
+    Failed(E),
+    Panicked(Box<dyn Any + Send + 'static>),
+    Cancelled,
+}
+
+impl<T, E> Shared<T, E> {
     fn is_cancelled(&self) -> bool {
-        // SeqCst, paired with the slot locks in `cancel` and `park`; see the
-        // module header for why no wake-up is lost.
-        self.cancelled.load(Ordering::SeqCst)
+        // Acquire: pairs with the Release store in `cancel`; a child that
+        // misses the flag is aborted by `cancel` instead (module header).
+        self.cancelled.load(Ordering::Acquire)
     }
 
-    /// Marks the group cancelled and wakes every child so it notices.
+    /// Marks the group cancelled and aborts every live child.
     fn cancel(&self) {
-        self.cancelled.store(true, Ordering::SeqCst);
-        let wakers: Vec<Waker> = self
-            .slots
-            .lock()
-            .iter()
-            .filter_map(|slot| slot.lock().take())
-            .collect();
-        for waker in wakers {
-            waker.wake();
+        let handles = self.cancel_locked(&mut self.state.lock());
+        abort_all(handles);
+    }
+
+    /// Sets the flag and takes the live children's handles, for the caller
+    /// to abort once the lock is released (an abort reaches the scheduler;
+    /// no foreign code runs under our lock).
+    fn cancel_locked(&self, state: &mut State<T, E>) -> Vec<JoinHandle<()>> {
+        // Release: see `is_cancelled`. Stored under the lock, which `spawn`
+        // holds while it decides whether to abort a fresh child.
+        self.cancelled.store(true, Ordering::Release);
+        state
+            .live
+            .iter_mut()
+            .filter_map(|(_, live)| live.handle.take())
+            .collect()
+    }
+
+    /// Registers a new child and spawns it.
+    #[track_caller]
+    fn spawn<F>(self: &Arc<Self>, future: F) -> Id
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        let (key, seq) = {
+            let mut state = self.state.lock();
+            let seq = state.spawned;
+            state.spawned += 1;
+            (state.live.insert(Live { seq, handle: None }), seq)
+        };
+        let guard = ChildGuard {
+            shared: self.clone(),
+            key,
+            seq,
+            ended: None,
+        };
+        let handle = crate::spawn(run_child(guard, future));
+        let id = handle.id();
+        let mut state = self.state.lock();
+        if self.is_cancelled() {
+            // `cancel` may have run before the handle was stored: abort it
+            // here (the flag stays up, so no later cancel needs it).
+            drop(state);
+            handle.abort();
+            return id;
+        }
+        let stale = match state.live.get_mut(key) {
+            Some(live) if live.seq == seq => live.handle.replace(handle),
+            // The child has already ended: nothing to keep.
+            _ => Some(handle),
+        };
+        drop(state);
+        drop(stale);
+        id
+    }
+
+    /// Records how child `seq` ended and forgets it.
+    fn child_ended(&self, key: usize, seq: u64, ended: Ended<T, E>) {
+        let mut state = self.state.lock();
+        let mut own = None;
+        if state.live.get(key).is_some_and(|live| live.seq == seq) {
+            own = state.live.remove(key).handle;
+        }
+        let mut to_abort = Vec::new();
+        match ended {
+            Ended::Ok(value) => {
+                if std::mem::size_of::<T>() != 0 {
+                    state.value_order.push(seq);
+                }
+                state.values.push(value);
+            }
+            Ended::Failed(error) => {
+                let order = state.failures;
+                state.failures += 1;
+                state.errors.push((order, error));
+                to_abort = self.cancel_locked(&mut state);
+            }
+            Ended::Panicked(payload) => {
+                let order = state.failures;
+                state.failures += 1;
+                state.panics.push((order, payload));
+                to_abort = self.cancel_locked(&mut state);
+            }
+            Ended::Cancelled => state.cancelled += 1,
+        }
+        let joiner = if state.live.is_empty() {
+            state.joiner.take()
+        } else {
+            None
+        };
+        drop(state);
+        // The child's own handle: dropping it only detaches the task.
+        drop(own);
+        abort_all(to_abort);
+        if let Some(joiner) = joiner {
+            joiner.wake();
         }
     }
+}
 
-    /// A child failed: number the failure and cancel the rest.
-    fn fail(&self) -> usize {
-        // Relaxed: the counter only orders failures for reporting; nothing
-        // else is published through it.
-        let order = self.next_failure.fetch_add(1, Ordering::Relaxed);
-        self.cancel();
-        order
+fn abort_all(handles: Vec<JoinHandle<()>>) {
+    for handle in handles {
+        // Dropping the handle afterwards detaches the task, which ends as
+        // cancelled and reports so through its guard.
+        handle.abort();
     }
 }
 
-/// How one child ended, as its task reports it to `join()`.
-enum ChildOutcome<T, E> {
-    Ok(T),
-    /// The child returned `Err`; the number orders failures in time.
-    Failed(usize, E),
-    /// The child panicked.
-    Panicked(usize, Box<dyn Any + Send + 'static>),
-    /// The group cancelled the child before it finished.
-    Cancelled,
+/// Reports how a child ended when dropped: on return (with `ended` set) or
+/// when the child's future is dropped by an abort or by runtime shutdown
+/// (`ended` still `None`: cancelled).
+struct ChildGuard<T, E> {
+    shared: Arc<Shared<T, E>>,
+    key: usize,
+    seq: u64,
+    ended: Option<Ended<T, E>>,
+}
+
+impl<T, E> Drop for ChildGuard<T, E> {
+    fn drop(&mut self) {
+        let ended = self.ended.take().unwrap_or(Ended::Cancelled);
+        self.shared.child_ended(self.key, self.seq, ended);
+    }
+}
+
+/// The task of one child: runs `future` unless the group is cancelled first.
+async fn run_child<F, T, E>(mut guard: ChildGuard<T, E>, future: F)
+where
+    F: Future<Output = Result<T, E>>,
+{
+    // Declared after `guard`, so an abort drops the future before the guard
+    // reports the child ended.
+    let mut future = pin!(Some(future));
+    let result = poll_fn(|cx| {
+        if guard.shared.is_cancelled() {
+            return Poll::Ready(None);
+        }
+        let Some(running) = future.as_mut().as_pin_mut() else {
+            unreachable!("the child's future is dropped only after its last poll");
+        };
+        match catch_unwind(AssertUnwindSafe(|| running.poll(cx))) {
+            Ok(Poll::Ready(result)) => Poll::Ready(Some(Ok(result))),
+            Err(payload) => Poll::Ready(Some(Err(payload))),
+            Ok(Poll::Pending) => Poll::Pending,
+        }
+    })
+    .await;
+    // Drop the child's future now, before the group hears it ended; a panic
+    // from its destructor is a panic of the child.
+    let dropped = catch_unwind(AssertUnwindSafe(|| future.set(None)));
+    guard.ended = Some(match (result, dropped) {
+        (_, Err(payload)) | (Some(Err(payload)), _) => Ended::Panicked(payload),
+        (Some(Ok(Ok(value))), Ok(())) => Ended::Ok(value),
+        (Some(Ok(Err(error))), Ok(())) => Ended::Failed(error),
+        (None, Ok(())) => Ended::Cancelled,
+    });
 }
 
 impl<T, E> TaskGroup<T, E> {
@@ -126,15 +329,24 @@ impl<T, E> TaskGroup<T, E> {
         TaskGroup {
             shared: Arc::new(Shared {
                 cancelled: AtomicBool::new(false),
-                next_failure: AtomicUsize::new(0),
-                slots: Mutex::new(Vec::new()),
+                state: Mutex::new(State {
+                    live: Slab::new(),
+                    spawned: 0,
+                    values: Vec::new(),
+                    value_order: Vec::new(),
+                    errors: Vec::new(),
+                    panics: Vec::new(),
+                    failures: 0,
+                    cancelled: 0,
+                    joiner: None,
+                    joined: false,
+                }),
             }),
-            children: Vec::new(),
         }
     }
 
     /// Spawns `future` as a task of this group on the current runtime and
-    /// returns its task id.
+    /// returns its task id (asyncio's `tg.create_task`).
     ///
     /// If the group is already cancelled (a child failed, or
     /// [`cancel`](Self::cancel) was called), the task ends at once as
@@ -144,29 +356,36 @@ impl<T, E> TaskGroup<T, E> {
     ///
     /// Panics outside a corio runtime, like [`crate::spawn`].
     #[track_caller] // debug mode reports the caller as the spawn location
-    pub fn spawn<F>(&mut self, future: F) -> Id
+    pub fn spawn<F>(&self, future: F) -> Id
     where
         F: Future<Output = Result<T, E>> + Send + 'static,
         T: Send + 'static,
         E: Send + 'static,
     {
-        let slot = Arc::new(WakerSlot::new(None));
-        self.shared.slots.lock().push(slot.clone());
-        let shared = self.shared.clone();
-        let handle = crate::spawn(run_child(shared, slot, future));
-        let id = handle.id();
-        self.children.push(handle);
-        id
+        self.shared.spawn(future)
     }
 
-    /// How many children were spawned.
+    /// A `Clone + Send` handle that spawns into this group, for children that
+    /// add siblings.
+    pub fn handle(&self) -> TaskGroupHandle<T, E> {
+        TaskGroupHandle {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// How many children were spawned, finished or not.
     pub fn len(&self) -> usize {
-        self.children.len()
+        self.shared.state.lock().spawned as usize
     }
 
     /// Whether no child was spawned.
     pub fn is_empty(&self) -> bool {
-        self.children.is_empty()
+        self.len() == 0
+    }
+
+    /// How many children are running (spawned and not yet ended).
+    pub fn live(&self) -> usize {
+        self.shared.state.lock().live.len()
     }
 
     /// Whether the group is cancelling its children: a child failed or
@@ -183,36 +402,43 @@ impl<T, E> TaskGroup<T, E> {
         self.shared.cancel();
     }
 
-    /// Waits for every child. Resolves to the `Ok` values in spawn order if
-    /// every child succeeded, else to a [`TaskGroupError`] with every error
-    /// and panic in the order they happened.
+    /// Waits for every child, including those children add through a
+    /// [`handle`](Self::handle) meanwhile. Resolves to the `Ok` values in
+    /// spawn order if every child succeeded, else to a [`TaskGroupError`]
+    /// with every error and panic in the order they happened.
     ///
     /// Children cancelled by the group are not errors; they are counted in
     /// [`TaskGroupError::cancelled`]. Dropping this future cancels the
     /// children still running.
-    pub async fn join(mut self) -> Result<Vec<T>, TaskGroupError<E>> {
-        let mut values = Vec::with_capacity(self.children.len());
-        let mut errors = Vec::new();
-        let mut panics = Vec::new();
-        let mut cancelled = 0;
-        for handle in self.children.iter_mut() {
-            match handle.await {
-                Ok(ChildOutcome::Ok(value)) => values.push(value),
-                Ok(ChildOutcome::Failed(order, error)) => errors.push((order, error)),
-                Ok(ChildOutcome::Panicked(order, payload)) => panics.push((order, payload)),
-                Ok(ChildOutcome::Cancelled) => cancelled += 1,
-                // The wrapper catches the child's panics; one escaping it
-                // came from dropping the child's future. Still a failure.
-                Err(error) if error.is_panic() => {
-                    self.shared.cancel();
-                    panics.push((usize::MAX, error.into_panic()));
-                }
-                // Aborted from outside the group, e.g. by runtime shutdown.
-                Err(_) => cancelled += 1,
+    pub async fn join(self) -> Result<Vec<T>, TaskGroupError<E>> {
+        poll_fn(|cx| {
+            let mut state = self.shared.state.lock();
+            if state.live.is_empty() {
+                return Poll::Ready(());
             }
+            match &mut state.joiner {
+                Some(waker) if waker.will_wake(cx.waker()) => {}
+                slot => *slot = Some(cx.waker().clone()),
+            }
+            Poll::Pending
+        })
+        .await;
+        let mut state = self.shared.state.lock();
+        state.joined = true;
+        let mut values = std::mem::take(&mut state.values);
+        let order = std::mem::take(&mut state.value_order);
+        if !order.is_empty() {
+            let mut numbered: Vec<(u64, T)> = order.into_iter().zip(values).collect();
+            numbered.sort_by_key(|(seq, _)| *seq);
+            values = numbered.into_iter().map(|(_, value)| value).collect();
         }
-        // Every child finished: nothing left for `Drop` to cancel.
-        self.children.clear();
+        let mut errors = std::mem::take(&mut state.errors);
+        let mut panics = std::mem::take(&mut state.panics);
+        let cancelled = state.cancelled;
+        drop(state);
+        // Nothing runs any more; a handle that spawns now gets a cancelled
+        // child, as after a failure.
+        self.shared.cancel();
         if errors.is_empty() && panics.is_empty() && cancelled == 0 {
             return Ok(values);
         }
@@ -229,49 +455,52 @@ impl<T, E> TaskGroup<T, E> {
     }
 }
 
-/// Records that a child waits with `waker` (see the module header).
-fn park(slot: &WakerSlot, waker: &Waker) {
-    let mut slot = slot.lock();
-    match &mut *slot {
-        Some(old) if old.will_wake(waker) => {}
-        other => *other = Some(waker.clone()),
+impl<T, E> TaskGroupHandle<T, E> {
+    /// Spawns `future` into the group, like [`TaskGroup::spawn`]; `join()`
+    /// waits for it too.
+    ///
+    /// Once the group is cancelled, has been joined, or was dropped, the new
+    /// task ends at once as cancelled without polling `future` (asyncio
+    /// refuses to add tasks to a finished group).
+    ///
+    /// # Panics
+    ///
+    /// Panics outside a corio runtime, like [`crate::spawn`].
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> Id
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        self.shared.spawn(future)
+    }
+
+    /// Whether the group is cancelling its children (see
+    /// [`TaskGroup::is_cancelled`]).
+    pub fn is_cancelled(&self) -> bool {
+        self.shared.is_cancelled()
+    }
+
+    /// Cancels the whole group, like [`TaskGroup::cancel`].
+    pub fn cancel(&self) {
+        self.shared.cancel();
     }
 }
 
-/// The task of one child: runs `future` unless the group is cancelled first.
-async fn run_child<F, T, E>(
-    shared: Arc<Shared>,
-    slot: Arc<WakerSlot>,
-    future: F,
-) -> ChildOutcome<T, E>
-where
-    F: Future<Output = Result<T, E>>,
-{
-    let mut future = std::pin::pin!(future);
-    let result = poll_fn(|cx| {
-        if shared.is_cancelled() {
-            return Poll::Ready(None);
+impl<T, E> Clone for TaskGroupHandle<T, E> {
+    fn clone(&self) -> Self {
+        TaskGroupHandle {
+            shared: self.shared.clone(),
         }
-        match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
-            Ok(Poll::Ready(result)) => Poll::Ready(Some(Ok(result))),
-            Err(payload) => Poll::Ready(Some(Err(payload))),
-            Ok(Poll::Pending) => {
-                park(&slot, cx.waker());
-                if shared.is_cancelled() {
-                    Poll::Ready(None)
-                } else {
-                    Poll::Pending
-                }
-            }
-        }
-    })
-    .await;
-    match result {
-        Some(Ok(Ok(value))) => ChildOutcome::Ok(value),
-        Some(Ok(Err(error))) => ChildOutcome::Failed(shared.fail(), error),
-        Some(Err(payload)) => ChildOutcome::Panicked(shared.fail(), payload),
-        // Returning drops `future` here, inside the child's own task.
-        None => ChildOutcome::Cancelled,
+    }
+}
+
+impl<T, E> fmt::Debug for TaskGroupHandle<T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskGroupHandle")
+            .field("cancelled", &self.is_cancelled())
+            .finish()
     }
 }
 
@@ -283,22 +512,23 @@ impl<T, E> Default for TaskGroup<T, E> {
 
 impl<T, E> Drop for TaskGroup<T, E> {
     fn drop(&mut self) {
-        if self.children.is_empty() {
-            return;
-        }
-        // The wrappers drop their futures when next polled; `abort` also
-        // covers a child the runtime has not polled at all yet.
-        self.shared.cancel();
-        for handle in &self.children {
-            handle.abort();
+        let mut state = self.shared.state.lock();
+        if !state.joined {
+            // Aborted children drop their futures on a worker; `join` is not
+            // there to wait for them, so no orphan outlives the group.
+            let handles = self.shared.cancel_locked(&mut state);
+            drop(state);
+            abort_all(handles);
         }
     }
 }
 
 impl<T, E> fmt::Debug for TaskGroup<T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.shared.state.lock();
         f.debug_struct("TaskGroup")
-            .field("children", &self.children.len())
+            .field("spawned", &state.spawned)
+            .field("live", &state.live.len())
             .field("cancelled", &self.is_cancelled())
             .finish()
     }

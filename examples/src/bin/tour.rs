@@ -82,7 +82,7 @@ async fn tour() -> io::Result<()> {
     println!("   a ready future with a 1 s timeout: {quick:?}");
 
     step(4, "TaskGroup: structured concurrency [asyncio.TaskGroup]");
-    let mut group: TaskGroup<u32, String> = TaskGroup::new();
+    let group: TaskGroup<u32, String> = TaskGroup::new();
     for i in 1..=3 {
         group.spawn(async move {
             sleep(Duration::from_millis(10 * u64::from(i))).await;
@@ -94,7 +94,7 @@ async fn tour() -> io::Result<()> {
         group.join().await.map_err(|e| e.len())
     );
     let cancelled = Arc::new(AtomicUsize::new(0));
-    let mut group: TaskGroup<(), String> = TaskGroup::new();
+    let group: TaskGroup<(), String> = TaskGroup::new();
     for i in 0..3 {
         let cancelled = cancelled.clone();
         group.spawn(async move {

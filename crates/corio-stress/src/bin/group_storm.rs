@@ -85,7 +85,7 @@ async fn run_group(seed: u64, children: u64, alive: Arc<AtomicI64>) -> Result<Gr
             _ => Role::Succeed,
         })
         .collect();
-    let mut group = TaskGroup::new();
+    let group = TaskGroup::new();
     for (i, &role) in roles.iter().enumerate() {
         let delay = if rng.chance(50) { rng.below(2_000) } else { 0 };
         group.spawn(child(role, i as u64, delay, Alive::new(&alive)));
