@@ -21,6 +21,8 @@
 //! - [`resp`]: the Redis protocol (RESP2) parser and encoder.
 //! - [`redis_store`]: mini-redis's commands and sharded key space.
 //! - [`hyper_rt`]: hyper 1.x on corio (executor, socket adapter, timer).
+//! - [`shutdown`]: stop on SIGTERM/Ctrl-C, drain connections for a grace
+//!   period (`GRACE_MS`), exit 0; used by `echo` and `mini_redis`.
 //!
 //! The first two touch no runtime, so the corio servers in `src/bin/` and the
 //! tokio servers they are compared with run exactly the same protocol code.
@@ -29,6 +31,7 @@
 pub mod hyper_rt;
 pub mod redis_store;
 pub mod resp;
+pub mod shutdown;
 
 /// The address a server should listen on: the first command-line argument, else
 /// the `ADDR` environment variable, else `default`.

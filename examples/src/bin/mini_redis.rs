@@ -15,6 +15,10 @@
 //! - Expiry is lazy on read, plus a purge task on corio's timers that frees
 //!   expired keys nobody reads.
 //!
+//! SIGTERM or Ctrl-C stops it gracefully: no new connections, the live ones
+//! run on for a grace period (`GRACE_MS`, default 10 s), then it exits 0
+//! (`corio_examples::shutdown`).
+//!
 //! Its tokio twin is `benches/examples/mini_redis_tokio.rs`.
 
 use bytes::BytesMut;
@@ -23,6 +27,7 @@ use corio::net::{TcpListener, TcpStream};
 use corio::sync::Lock;
 use corio_examples::redis_store::{earliest, purge_wait, shard_of, Command, Db, Route, SHARDS};
 use corio_examples::resp::{parse_frame, Frame};
+use corio_examples::shutdown::{stop_signals, Connections};
 use std::io;
 use std::sync::Arc;
 use std::time::Instant;
@@ -80,29 +85,41 @@ impl Store {
 
 #[corio::main]
 async fn main() -> io::Result<()> {
+    // Caught from here on: a SIGTERM or Ctrl-C starts the graceful shutdown.
+    let mut stop = stop_signals()?;
     let addr = corio_examples::listen_addr("127.0.0.1:6380");
     let listener = TcpListener::bind(&addr).await?;
     println!("mini_redis (corio) listening on {}", listener.local_addr()?);
     let store = Arc::new(Store::new());
     let purger = store.clone();
     corio::spawn(async move { purger.purge_expired_keys().await });
-    loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(conn) => conn,
-            Err(e) => {
-                // Out of descriptors, most likely: back off instead of spinning.
-                eprintln!("accept: {e}");
-                corio::time::sleep(std::time::Duration::from_millis(10)).await;
-                continue;
-            }
+    let connections = Connections::new();
+    let signal = loop {
+        let (stream, peer) = corio::select! {
+            signal = stop.recv() => break signal,
+            conn = listener.accept() => match conn {
+                Ok(conn) => conn,
+                Err(e) => {
+                    // Out of descriptors, most likely: back off instead of spinning.
+                    eprintln!("accept: {e}");
+                    corio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
         };
         let store = store.clone();
+        let guard = connections.enter();
         corio::spawn(async move {
+            let _guard = guard;
             if let Err(e) = serve(stream, &store).await {
                 eprintln!("{peer}: {e}");
             }
         });
-    }
+    };
+    // Stop accepting, give live connections the grace period, exit 0.
+    drop(listener);
+    connections.drain("mini_redis", signal).await;
+    Ok(())
 }
 
 /// Answers one client: reads what it sent, runs every complete request in the

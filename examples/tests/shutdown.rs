@@ -1,0 +1,218 @@
+//! Graceful shutdown of the example servers, end to end: each server runs as
+//! a child process, a client has a request in flight, the test sends SIGTERM
+//! (or SIGINT) with the `kill` program, and then checks that the server
+//! stopped accepting, finished the request, and exited with status 0.
+//!
+//! Every wait is bounded by [`PATIENCE`] so that a broken server fails the
+//! test instead of hanging it; no assertion is about time.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Longest any single wait may take before the test gives up.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// A server child process, its address and its stdout lines; killed when
+/// dropped.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Server {
+    /// Starts `exe` on `127.0.0.1:0` with the given grace period and reads
+    /// its address from the "listening on" line.
+    fn start(exe: &str, grace_ms: u64) -> Server {
+        let mut child = Command::new(exe)
+            .arg("127.0.0.1:0")
+            .env("GRACE_MS", grace_ms.to_string())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {exe}: {e}"));
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut server = Server {
+            child,
+            addr: "0.0.0.0:0".parse().unwrap(),
+            lines,
+        };
+        let line = server.expect_line("listening on");
+        server.addr = line
+            .split_whitespace()
+            .last()
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("{exe} printed {line:?}, not its address"));
+        server
+    }
+
+    /// The next stdout line, which must contain `what`.
+    fn expect_line(&self, what: &str) -> String {
+        let line = self
+            .lines
+            .recv_timeout(PATIENCE)
+            .unwrap_or_else(|e| panic!("no line containing {what:?} from the server: {e}"));
+        assert!(line.contains(what), "expected {what:?}, got {line:?}");
+        line
+    }
+
+    fn connect(&self) -> TcpStream {
+        let stream = TcpStream::connect(self.addr).expect("connect");
+        stream.set_read_timeout(Some(PATIENCE)).unwrap();
+        stream.set_write_timeout(Some(PATIENCE)).unwrap();
+        stream
+    }
+
+    /// Sends `signal` ("TERM", "INT") with the `kill` program.
+    fn kill(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args(["-s", signal, &self.child.id().to_string()])
+            .status()
+            .expect("running kill");
+        assert!(status.success(), "kill -s {signal}: {status}");
+    }
+
+    /// Waits for the server to exit.
+    fn wait_exit(&mut self) -> ExitStatus {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not exit within {PATIENCE:?}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// The listener is closed: a new connection is refused.
+    fn assert_not_accepting(&self) {
+        match TcpStream::connect(self.addr) {
+            Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused, "{e}"),
+            Ok(_) => panic!("a connection was accepted after the stop signal"),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// echo, SIGTERM in the middle of a 1 MB echo: the transfer completes
+/// intact, new connections are refused, and the server exits 0 once the
+/// client hangs up.
+#[test]
+fn echo_finishes_a_transfer_in_flight_on_sigterm() {
+    let mut server = Server::start(env!("CARGO_BIN_EXE_echo"), 30_000);
+    let mut stream = server.connect();
+    let message: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
+    let writer = {
+        let mut stream = stream.try_clone().unwrap();
+        let message = message.clone();
+        std::thread::spawn(move || stream.write_all(&message))
+    };
+    // Part of the echo is back: the connection is served and the rest is
+    // still in flight (1 MB is more than the socket buffers hold, so the
+    // writer waits for us to read).
+    let mut reply = vec![0u8; message.len()];
+    stream
+        .read_exact(&mut reply[..1000])
+        .expect("first echoed bytes");
+
+    server.kill("TERM");
+    server.expect_line("SIGTERM: no longer accepting");
+    server.assert_not_accepting();
+
+    stream
+        .read_exact(&mut reply[1000..])
+        .expect("the rest of the echo");
+    writer.join().unwrap().expect("write");
+    assert!(reply == message, "echo differs from what was sent");
+    drop(stream);
+
+    server.expect_line("every connection ended");
+    let status = server.wait_exit();
+    assert_eq!(status.code(), Some(0), "{status}");
+}
+
+/// echo, Ctrl-C (SIGINT) with an idle connection that never hangs up: the
+/// server waits out the grace period, drops it, and still exits 0.
+#[test]
+fn echo_exits_0_after_the_grace_period_on_sigint() {
+    let mut server = Server::start(env!("CARGO_BIN_EXE_echo"), 300);
+    let mut idle = server.connect();
+    idle.write_all(b"x").unwrap();
+    let mut buf = [0u8; 1];
+    idle.read_exact(&mut buf).unwrap();
+
+    server.kill("INT");
+    server.expect_line("SIGINT: no longer accepting");
+    server.expect_line("grace period over; dropping 1 connection(s)");
+    let status = server.wait_exit();
+    assert_eq!(status.code(), Some(0), "{status}");
+    // The dropped connection is closed (end-of-file or reset), not left
+    // hanging until the read timeout.
+    match idle.read(&mut buf) {
+        Ok(0) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+        other => panic!("the dropped connection is still open: {other:?}"),
+    }
+}
+
+/// Reads a reply of `len` bytes.
+fn read_reply(stream: &mut TcpStream, len: usize) -> Vec<u8> {
+    let mut reply = vec![0u8; len];
+    stream.read_exact(&mut reply).expect("reply");
+    reply
+}
+
+/// mini_redis, SIGTERM while a SET is half sent: the rest arrives after the
+/// signal and the command is still answered, then the server exits 0.
+#[test]
+fn mini_redis_answers_a_request_in_flight_on_sigterm() {
+    let mut server = Server::start(env!("CARGO_BIN_EXE_mini_redis"), 30_000);
+    let mut stream = server.connect();
+    // One full exchange first, so the connection is known to be served.
+    stream.write_all(b"*1\r\n$4\r\nPING\r\n").unwrap();
+    assert_eq!(read_reply(&mut stream, b"+PONG\r\n".len()), b"+PONG\r\n");
+
+    // Half a SET, then the signal.
+    stream
+        .write_all(b"*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n")
+        .unwrap();
+    server.kill("TERM");
+    server.expect_line("SIGTERM: no longer accepting");
+    server.assert_not_accepting();
+
+    // The other half: the request completes.
+    stream.write_all(b"$5\r\nvalue\r\n").unwrap();
+    assert_eq!(read_reply(&mut stream, b"+OK\r\n".len()), b"+OK\r\n");
+    stream
+        .write_all(b"*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n")
+        .unwrap();
+    assert_eq!(
+        read_reply(&mut stream, b"$5\r\nvalue\r\n".len()),
+        b"$5\r\nvalue\r\n"
+    );
+    drop(stream);
+
+    server.expect_line("every connection ended");
+    let status = server.wait_exit();
+    assert_eq!(status.code(), Some(0), "{status}");
+}
