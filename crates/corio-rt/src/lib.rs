@@ -10,6 +10,7 @@
 
 mod blocking;
 mod context;
+mod debug;
 mod loom;
 pub mod runtime;
 mod scheduler;

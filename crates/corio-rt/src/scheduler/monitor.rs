@@ -78,12 +78,11 @@ pub(crate) fn run(shared: Arc<Shared>) {
                     && now - since >= shared.config.slow_poll_threshold
                 {
                     reported[i] = true;
-                    tracing::warn!(
-                        worker = i,
-                        task.id = r.current.load(Ordering::Relaxed),
-                        stuck_ms = (now - since).as_millis() as u64,
-                        queued = has_queued,
-                        "worker stuck in one poll; its queued tasks are being taken by other workers"
+                    crate::debug::stuck_worker(
+                        i,
+                        r.current.load(Ordering::Relaxed),
+                        now - since,
+                        has_queued,
                     );
                 }
             } else {

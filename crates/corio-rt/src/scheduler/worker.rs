@@ -167,15 +167,7 @@ impl WorkerCtx {
         let took = start.elapsed();
         self.remote().current.store(0, Ordering::Relaxed);
         if took >= self.shared.config.slow_poll_threshold {
-            tracing::warn!(
-                task.id = %id,
-                task.name = name.as_deref().unwrap_or(""),
-                spawned_at = %location,
-                took_ms = took.as_secs_f64() * 1e3,
-                "slow poll: a task held worker {} for {:?} without yielding",
-                self.index,
-                took
-            );
+            crate::debug::slow_poll(Some(self.index), id, name.as_deref(), location, took);
         }
     }
 

@@ -237,12 +237,7 @@ where
 }
 
 fn report_unretrieved(h: &Header) {
-    tracing::error!(
-        task.id = %h.id,
-        task.name = h.name.as_deref().unwrap_or(""),
-        spawned_at = %h.location,
-        "task panicked and its JoinHandle was dropped: exception never retrieved"
-    );
+    crate::debug::unretrieved_panic(h.id, h.name.as_deref(), h.location);
 }
 
 unsafe fn schedule<F, S>(ptr: NonNull<Header>)

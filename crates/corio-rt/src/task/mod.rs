@@ -295,7 +295,19 @@ where
 {
     let (notified, join, raw) = new_task(future, shared.clone(), name, location);
     if shared.registry.insert(raw) {
+        if !shared.config.debug {
+            notified.run();
+            return join;
+        }
+        // Debug mode times the caller's first poll as a worker times its
+        // polls. The handle keeps the header alive for the report.
+        let start = std::time::Instant::now();
         notified.run();
+        let took = start.elapsed();
+        if took >= shared.config.slow_poll_threshold {
+            let h = raw.header();
+            crate::debug::slow_poll(None, h.id, h.name.as_deref(), h.location, took);
+        }
     } else {
         // The runtime is shutting down: the task never runs.
         cancel_unspawned(notified, raw);
