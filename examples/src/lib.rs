@@ -11,6 +11,7 @@
 //! | `mini_redis` | RESP server for redis-benchmark / redis-cli | 127.0.0.1:6380 | `mini_redis_tokio` |
 //! | `fanout` | many connections under a Semaphore, latency percentiles | its own echo server | - |
 //! | `cpu_io` | hashing service: CPU work inline or via `to_thread` | 127.0.0.1:7790 | - |
+//! | `proc_pool` | shell commands as subprocesses, N at a time under a Semaphore, output streamed | - | - |
 //!
 //! A server's address may also come from the `ADDR` environment variable
 //! ([`listen_addr`]); each prints the address it listens on. The twins run with
