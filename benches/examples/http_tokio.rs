@@ -1,7 +1,8 @@
 //! Tokio twin of `examples/src/bin/http.rs`: the same hyper 1.x hello-world
-//! server, line for line, on tokio. The hyper glue below mirrors corio's
-//! `corio_examples::hyper_rt` (same buffering, same choices), so that `wrk`
-//! compares the runtimes, not two different adapters.
+//! server on tokio. The hyper glue below mirrors the `corio-hyper` crate's
+//! `CorioIo`, `CorioTimer` and `CorioExecutor` (same buffering, same
+//! choices), and the accept loop does what `corio_hyper::serve` does, so that
+//! `wrk` compares the runtimes, not two different adapters.
 //!
 //! `cargo run --release -p corio-benches --example http_tokio [ADDR]`
 
@@ -53,7 +54,7 @@ async fn main() -> io::Result<()> {
     }
 }
 
-/// hyper's runtime traits for tokio, written like corio's `hyper_rt` module.
+/// hyper's runtime traits for tokio, written like corio-hyper's.
 mod hyper_rt {
     use std::future::Future;
     use std::io;

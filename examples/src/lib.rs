@@ -7,7 +7,7 @@
 //! |---|---|---|---|
 //! | `tour` | a guided tour that prints each step; needs no peer | - | - |
 //! | `echo` | TCP echo server | 127.0.0.1:7700 | `echo_tokio` |
-//! | `http` | HTTP/1.1 hello world on hyper 1.x | 127.0.0.1:7780 | `http_tokio` |
+//! | `http` | HTTP/1.1 hello world on hyper 1.x (`corio-hyper`) | 127.0.0.1:7780 | `http_tokio` |
 //! | `mini_redis` | RESP server for redis-benchmark / redis-cli | 127.0.0.1:6380 | `mini_redis_tokio` |
 //! | `fanout` | many connections under a Semaphore, latency percentiles | its own echo server | - |
 //! | `cpu_io` | hashing service: CPU work inline or via `to_thread` | 127.0.0.1:7790 | - |
@@ -21,7 +21,6 @@
 //! Library modules:
 //! - [`resp`]: the Redis protocol (RESP2) parser and encoder.
 //! - [`redis_store`]: mini-redis's commands and sharded key space.
-//! - [`hyper_rt`]: hyper 1.x on corio (executor, socket adapter, timer).
 //! - [`shutdown`]: stop on SIGTERM/Ctrl-C, drain connections for a grace
 //!   period (`GRACE_MS`), exit 0; used by `echo` and `mini_redis`.
 //!
@@ -29,7 +28,6 @@
 //! tokio servers they are compared with run exactly the same protocol code.
 #![warn(missing_docs)]
 
-pub mod hyper_rt;
 pub mod redis_store;
 pub mod resp;
 pub mod shutdown;

@@ -268,6 +268,60 @@ fn http_says_hello_over_keep_alive() {
     }
 }
 
+/// hyper's client, on corio through corio-hyper, against the example
+/// server: three requests over one keep-alive connection, then two
+/// connections at once.
+#[test]
+fn http_answers_a_hyper_client_running_on_corio() {
+    use corio_hyper::CorioIo;
+    use http_body_util::{BodyExt, Empty};
+
+    let server = Server::start(env!("CARGO_BIN_EXE_http"));
+    let addr = server.addr;
+    async fn get(
+        sender: &mut hyper::client::conn::http1::SendRequest<Empty<bytes::Bytes>>,
+    ) -> (u16, String) {
+        let req = hyper::Request::get("/")
+            .header("host", "localhost")
+            .body(Empty::new())
+            .unwrap();
+        // The connection takes the next request once it is done with the last.
+        sender.ready().await.expect("connection ready");
+        let resp = sender.send_request(req).await.expect("response");
+        let status = resp.status().as_u16();
+        let body = resp.into_body().collect().await.expect("body").to_bytes();
+        (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+    let run = async move {
+        let mut conns = Vec::new();
+        for _ in 0..2 {
+            let stream = corio::net::TcpStream::connect(addr).await.expect("connect");
+            let (sender, conn) = hyper::client::conn::http1::handshake(CorioIo::new(stream))
+                .await
+                .expect("handshake");
+            conns.push((sender, corio::spawn(conn)));
+        }
+        for _ in 0..3 {
+            assert_eq!(
+                get(&mut conns[0].0).await,
+                (200, "Hello, World!".to_string())
+            );
+        }
+        let (a, b) = conns.split_at_mut(1);
+        let (ra, rb) = corio::gather!(get(&mut a[0].0), get(&mut b[0].0));
+        assert_eq!(ra, rb);
+        for (sender, conn) in conns {
+            drop(sender);
+            conn.await.unwrap().expect("clean close");
+        }
+    };
+    corio::run(async move {
+        corio::time::wait_for(run, PATIENCE)
+            .await
+            .expect("the hyper client finished in time")
+    });
+}
+
 #[test]
 fn cpu_io_hashes_requests() {
     let server = Server::start(env!("CARGO_BIN_EXE_cpu_io"));

@@ -1,43 +1,35 @@
-//! hyper 1.x on corio: the three runtime traits hyper asks of its host.
+//! The three runtime traits hyper asks of its host, on corio.
 //!
-//! hyper does no I/O, spawning or timing of its own; a runtime plugs in through
-//! `hyper::rt`:
-//!
-//! - [`CorioExecutor`] (`rt::Executor`) spawns hyper's background futures (HTTP/2
-//!   streams, client connections) as corio tasks; the `http` example also hands
-//!   it each server connection.
-//! - [`CorioIo`] (`rt::Read` + `rt::Write`) wraps any `futures_io` stream, such as
-//!   `corio::net::TcpStream`.
-//! - [`CorioTimer`] (`rt::Timer`) backs hyper's timeouts (the HTTP/1 header read
-//!   timeout) with corio's timing wheel.
-//!
-//! ```no_run
-//! use corio_examples::hyper_rt::{CorioIo, CorioTimer};
-//! use hyper::server::conn::http1;
-//! # async fn serve(stream: corio::net::TcpStream) {
-//! # let svc = hyper::service::service_fn(|_req| async {
-//! #     Ok::<_, std::convert::Infallible>(hyper::Response::new(
-//! #         http_body_util::Full::new(bytes::Bytes::from_static(b"hi"))))
-//! # });
-//! let conn = http1::Builder::new()
-//!     .timer(CorioTimer)
-//!     .serve_connection(CorioIo::new(stream), svc);
-//! let _ = conn.await;
-//! # }
-//! ```
-//!
-//! The tokio twin (`benches/examples/http_tokio.rs`) has the same three types
-//! written the same way, so a benchmark of the two compares runtimes.
+//! hyper does no I/O, spawning or timing of its own: [`CorioExecutor`]
+//! spawns its background futures as corio tasks, [`CorioIo`] turns a
+//! futures-io stream (a `corio::net::TcpStream`) into hyper's `rt::Read` and
+//! `rt::Write`, and [`CorioTimer`] runs its timeouts on corio's timing
+//! wheel.
 
-use futures_io::{AsyncRead, AsyncWrite};
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-/// Spawns hyper's background futures as corio tasks (detached: hyper tracks
-/// their completion itself).
+use futures_io::{AsyncRead, AsyncWrite};
+
+/// Spawns hyper's background futures (HTTP/2 streams, client connections)
+/// as corio tasks, detached: hyper tracks their completion itself.
+///
+/// asyncio has no executor object; this is `asyncio.create_task` handed to
+/// hyper.
+///
+/// ```
+/// use hyper::rt::Executor;
+/// corio::run(async {
+///     let (tx, rx) = corio::sync::oneshot::channel();
+///     corio_hyper::CorioExecutor.execute(async move {
+///         let _ = tx.send("ran");
+///     });
+///     assert_eq!(rx.await.ok(), Some("ran"));
+/// });
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CorioExecutor;
 
@@ -55,17 +47,53 @@ where
 /// Bytes read from the stream per `poll_read` at most.
 const READ_CHUNK: usize = 8 * 1024;
 
-/// A `futures_io` stream seen through hyper's `rt::Read` / `rt::Write`.
+/// A futures-io stream seen through hyper's `rt::Read` and `rt::Write`
+/// (asyncio's transport, for hyper).
 ///
 /// hyper hands `poll_read` a cursor over possibly uninitialised memory, while
 /// `futures_io::AsyncRead` wants an initialised `&mut [u8]`. Rather than
-/// `unsafe`ly treating hyper's memory as initialised, reads land in a small
-/// initialised scratch buffer owned by the adapter and are copied over with the
-/// safe `put_slice`: one copy of the bytes actually read, no `unsafe`.
+/// treating hyper's memory as initialised with `unsafe`, reads land in a
+/// small initialised scratch buffer owned by the adapter and are copied over
+/// with the safe `put_slice`: one copy of the bytes actually read.
 ///
 /// Writes go straight through. `is_write_vectored` stays hyper's default
-/// (`false`), so hyper flattens headers and body into one buffer and issues a
-/// single `write` per response.
+/// (`false`), so hyper flattens headers and body into one buffer and issues
+/// a single `write` per response.
+///
+/// ```
+/// use corio::net::{TcpListener, TcpStream};
+/// use corio_hyper::CorioIo;
+/// use http_body_util::{BodyExt, Empty};
+///
+/// corio::run(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+///     let addr = listener.local_addr()?;
+///     let server = corio::spawn(corio_hyper::serve(
+///         listener,
+///         hyper::service::service_fn(|_req| async {
+///             Ok::<_, std::convert::Infallible>(hyper::Response::new(
+///                 http_body_util::Full::new(bytes::Bytes::from_static(b"hi")),
+///             ))
+///         }),
+///     ).into_future());
+///     // A hyper client over a corio socket.
+///     let stream = CorioIo::new(TcpStream::connect(addr).await?);
+///     let (mut sender, conn) = hyper::client::conn::http1::handshake(stream).await.unwrap();
+///     corio::spawn(conn);
+///     let req = hyper::Request::get("/")
+///         .header("host", "localhost")
+///         .body(Empty::<bytes::Bytes>::new())
+///         .unwrap();
+///     sender.ready().await.unwrap();
+///     let resp = sender.send_request(req).await.unwrap();
+///     let body = resp.into_body().collect().await.unwrap().to_bytes();
+///     assert_eq!(&body[..], b"hi");
+///     server.abort();
+///     std::io::Result::Ok(())
+/// })
+/// .unwrap();
+/// # use std::future::IntoFuture;
+/// ```
 #[derive(Debug)]
 pub struct CorioIo<T> {
     inner: T,
@@ -74,6 +102,13 @@ pub struct CorioIo<T> {
 
 impl<T> CorioIo<T> {
     /// Wraps `inner`.
+    ///
+    /// ```
+    /// let (a, _b) = corio::net::UnixStream::pair()?;
+    /// let io = corio_hyper::CorioIo::new(a);
+    /// assert!(io.get_ref().peer_addr().is_ok());
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn new(inner: T) -> Self {
         CorioIo {
             inner,
@@ -84,6 +119,11 @@ impl<T> CorioIo<T> {
     /// The wrapped stream.
     pub fn get_ref(&self) -> &T {
         &self.inner
+    }
+
+    /// The wrapped stream, mutably.
+    pub fn get_mut(&mut self) -> &mut T {
+        &mut self.inner
     }
 
     /// Unwraps the stream.
@@ -130,12 +170,21 @@ impl<T: AsyncWrite + Unpin> hyper::rt::Write for CorioIo<T> {
     }
 }
 
-/// hyper's timer (header read timeouts, keep-alive) on corio's timing wheel.
+/// hyper's timer (header read timeouts, keep-alive) on corio's timing wheel
+/// (asyncio's `loop.call_later`, for hyper).
+///
+/// ```
+/// use hyper::rt::Timer;
+/// use std::time::Duration;
+/// corio::run(async {
+///     corio_hyper::CorioTimer.sleep(Duration::from_millis(1)).await;
+/// });
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CorioTimer;
 
 /// A `corio::time::Sleep` as a hyper `rt::Sleep`. corio's `Sleep` is `Unpin`
-/// and can be re-armed in place, so no extra box and `reset` reuses it.
+/// and can be re-armed in place, so `reset` reuses it.
 struct CorioSleep {
     inner: corio::time::Sleep,
 }
@@ -188,18 +237,6 @@ mod tests {
             assert!(sleep.is::<CorioSleep>(), "reset re-armed, not replaced");
             sleep.as_mut().await;
             assert!(Instant::now() >= later);
-        });
-    }
-
-    #[test]
-    fn executor_runs_futures() {
-        use hyper::rt::Executor;
-        corio::run(async {
-            let (tx, rx) = corio::sync::oneshot::channel();
-            CorioExecutor.execute(async move {
-                let _ = tx.send(7);
-            });
-            assert_eq!(rx.await.ok(), Some(7));
         });
     }
 }
