@@ -64,7 +64,7 @@ mod hyper_rt {
 
     /// Spawns hyper's background futures as tokio tasks.
     #[derive(Clone, Copy, Debug, Default)]
-    pub struct TokioExecutor;
+    pub(crate) struct TokioExecutor;
 
     impl<F> hyper::rt::Executor<F> for TokioExecutor
     where
@@ -83,13 +83,13 @@ mod hyper_rt {
     ///
     /// Reads go through a small initialised scratch buffer and `put_slice`, which
     /// needs no `unsafe`; the copy is of the bytes actually read.
-    pub struct TokioIo<T> {
+    pub(crate) struct TokioIo<T> {
         inner: T,
         scratch: Box<[u8]>,
     }
 
     impl<T> TokioIo<T> {
-        pub fn new(inner: T) -> Self {
+        pub(crate) fn new(inner: T) -> Self {
             TokioIo {
                 inner,
                 scratch: vec![0; READ_CHUNK].into_boxed_slice(),
@@ -136,7 +136,7 @@ mod hyper_rt {
 
     /// hyper's timer (header read timeouts) on tokio's timers.
     #[derive(Clone, Copy, Debug, Default)]
-    pub struct TokioTimer;
+    pub(crate) struct TokioTimer;
 
     /// A tokio `Sleep` as a hyper `rt::Sleep`.
     struct TokioSleep {

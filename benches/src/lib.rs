@@ -26,6 +26,7 @@ use std::task::{Context, Poll, Waker};
 /// latch.count_down();
 /// assert!(latch.is_released());
 /// ```
+#[derive(Debug)]
 pub struct Latch {
     remaining: AtomicUsize,
     waiter: Mutex<Option<Waker>>,
@@ -67,6 +68,7 @@ impl Latch {
 }
 
 /// The future of [`Latch::wait`].
+#[derive(Debug)]
 pub struct Wait<'a> {
     latch: &'a Latch,
 }

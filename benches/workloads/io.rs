@@ -38,7 +38,7 @@ const EXCHANGES: usize = 10_000;
 const MSG: usize = 64;
 
 /// The I/O workloads, in table order.
-pub fn workloads() -> Vec<Workload> {
+pub(crate) fn workloads() -> Vec<Workload> {
     vec![
         Workload {
             name: "timers_insert_cancel_1m",
@@ -87,13 +87,13 @@ impl Future for Never {
     }
 }
 
-pub mod timers_insert_cancel {
+pub(crate) mod timers_insert_cancel {
     use super::*;
 
     const PER_TASK: usize = TIMERS / TIMER_TASKS;
     const FAR: Duration = Duration::from_secs(60);
 
-    pub fn corio(p: &Peers) -> Duration {
+    pub(crate) fn corio(p: &Peers) -> Duration {
         let start = Instant::now();
         p.corio.block_on(async {
             let tasks: Vec<_> = (0..TIMER_TASKS)
@@ -112,7 +112,7 @@ pub mod timers_insert_cancel {
         start.elapsed()
     }
 
-    pub fn tokio(p: &Peers) -> Duration {
+    pub(crate) fn tokio(p: &Peers) -> Duration {
         let start = Instant::now();
         p.tokio.block_on(async {
             let tasks: Vec<_> = (0..TIMER_TASKS)
@@ -131,7 +131,7 @@ pub mod timers_insert_cancel {
         start.elapsed()
     }
 
-    pub fn smol(p: &Peers) -> Duration {
+    pub(crate) fn smol(p: &Peers) -> Duration {
         let ex = &p.smol.ex;
         let start = Instant::now();
         smol_block_on(async {
@@ -164,10 +164,10 @@ pub mod timers_insert_cancel {
     }
 }
 
-pub mod sleeps_100k {
+pub(crate) mod sleeps_100k {
     use super::*;
 
-    pub fn corio(p: &Peers) -> Duration {
+    pub(crate) fn corio(p: &Peers) -> Duration {
         let done = Latch::new(SLEEPS);
         let start = Instant::now();
         p.corio.block_on(async {
@@ -183,7 +183,7 @@ pub mod sleeps_100k {
         start.elapsed()
     }
 
-    pub fn tokio(p: &Peers) -> Duration {
+    pub(crate) fn tokio(p: &Peers) -> Duration {
         let done = Latch::new(SLEEPS);
         let start = Instant::now();
         p.tokio.block_on(async {
@@ -199,7 +199,7 @@ pub mod sleeps_100k {
         start.elapsed()
     }
 
-    pub fn smol(p: &Peers) -> Duration {
+    pub(crate) fn smol(p: &Peers) -> Duration {
         let ex = &p.smol.ex;
         let done = Latch::new(SLEEPS);
         let start = Instant::now();
@@ -218,10 +218,10 @@ pub mod sleeps_100k {
     }
 }
 
-pub mod tcp_rtt {
+pub(crate) mod tcp_rtt {
     use super::*;
 
-    pub fn corio(p: &Peers) -> Duration {
+    pub(crate) fn corio(p: &Peers) -> Duration {
         use corio::io::{AsyncReadExt, AsyncWriteExt};
         use corio::net::{TcpListener, TcpStream};
 
@@ -263,7 +263,7 @@ pub mod tcp_rtt {
         start.elapsed()
     }
 
-    pub fn tokio(p: &Peers) -> Duration {
+    pub(crate) fn tokio(p: &Peers) -> Duration {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         use tokio::net::{TcpListener, TcpStream};
 
@@ -305,7 +305,7 @@ pub mod tcp_rtt {
         start.elapsed()
     }
 
-    pub fn smol(p: &Peers) -> Duration {
+    pub(crate) fn smol(p: &Peers) -> Duration {
         use futures_lite::{AsyncReadExt, AsyncWriteExt};
         use smol::Async;
         use std::net::{TcpListener, TcpStream};

@@ -14,12 +14,12 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub mod io;
-pub mod spawn;
-pub mod sync;
+pub(crate) mod io;
+pub(crate) mod spawn;
+pub(crate) mod sync;
 
 /// The runtimes under comparison, built once with the same number of workers.
-pub struct Peers {
+pub(crate) struct Peers {
     /// corio's multi-threaded runtime.
     pub corio: corio::runtime::Runtime,
     /// tokio's multi-threaded runtime.
@@ -32,7 +32,7 @@ pub struct Peers {
 
 impl Peers {
     /// Builds all three runtimes with `workers` worker threads each.
-    pub fn new(workers: usize) -> Peers {
+    pub(crate) fn new(workers: usize) -> Peers {
         Peers {
             corio: corio::runtime::Builder::new()
                 .worker_threads(workers)
@@ -50,7 +50,7 @@ impl Peers {
 }
 
 /// async-executor driven by `n` threads, each running `ex.run(stop)`.
-pub struct SmolRuntime {
+pub(crate) struct SmolRuntime {
     /// The shared executor; spawn onto it.
     pub ex: Arc<async_executor::Executor<'static>>,
     stop: Option<async_channel::Sender<()>>,
@@ -59,7 +59,7 @@ pub struct SmolRuntime {
 
 impl SmolRuntime {
     /// Starts `n` runner threads.
-    pub fn new(n: usize) -> SmolRuntime {
+    pub(crate) fn new(n: usize) -> SmolRuntime {
         let ex = Arc::new(async_executor::Executor::new());
         let (tx, rx) = async_channel::bounded::<()>(1);
         let threads = (0..n)
@@ -80,7 +80,10 @@ impl SmolRuntime {
     }
 
     /// Runs `fut` on the executor and blocks the caller until it finishes.
-    pub fn block_on<T: Send + 'static>(&self, fut: impl Future<Output = T> + Send + 'static) -> T {
+    pub(crate) fn block_on<T: Send + 'static>(
+        &self,
+        fut: impl Future<Output = T> + Send + 'static,
+    ) -> T {
         futures_lite::future::block_on(self.ex.spawn(fut))
     }
 }
@@ -95,10 +98,10 @@ impl Drop for SmolRuntime {
 }
 
 /// One run of a workload on one runtime; returns the measured time.
-pub type RunFn = fn(&Peers) -> Duration;
+pub(crate) type RunFn = fn(&Peers) -> Duration;
 
 /// A workload with its implementation on each runtime.
-pub struct Workload {
+pub(crate) struct Workload {
     /// Row name in the table, e.g. `spawn_many_local`.
     pub name: &'static str,
     /// corio's implementation.
@@ -110,7 +113,7 @@ pub struct Workload {
 }
 
 /// Every workload of every file, in table order.
-pub fn all() -> Vec<Workload> {
+pub(crate) fn all() -> Vec<Workload> {
     let mut v = spawn::workloads();
     v.extend(sync::workloads());
     v.extend(io::workloads());
@@ -119,7 +122,7 @@ pub fn all() -> Vec<Workload> {
 
 /// Worker count of each runtime in the criterion benches:
 /// `CORIO_BENCH_WORKERS`, default 2.
-pub fn bench_workers() -> usize {
+pub(crate) fn bench_workers() -> usize {
     std::env::var("CORIO_BENCH_WORKERS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -130,7 +133,7 @@ pub fn bench_workers() -> usize {
 /// One criterion group per workload, with corio, tokio and smol as its
 /// functions. Each iteration is one run timed by the workload itself
 /// (`iter_custom`), so criterion measures exactly what `compare` does.
-pub fn criterion_groups(c: &mut criterion::Criterion, workloads: Vec<Workload>) {
+pub(crate) fn criterion_groups(c: &mut criterion::Criterion, workloads: Vec<Workload>) {
     let peers = Peers::new(bench_workers());
     for w in workloads {
         let mut group = c.benchmark_group(w.name);

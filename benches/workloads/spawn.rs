@@ -44,7 +44,7 @@ const PING_PONGS: usize = 1_000;
 const CHAIN: usize = 1_000;
 
 /// The scheduler workloads, in table order.
-pub fn workloads() -> Vec<Workload> {
+pub(crate) fn workloads() -> Vec<Workload> {
     vec![
         Workload {
             name: "spawn_many_local",
@@ -93,10 +93,10 @@ pub fn workloads() -> Vec<Workload> {
 
 /// 10,000 tasks spawned from inside a task; each counts down, the last one
 /// releases the caller.
-pub mod spawn_many_local {
+pub(crate) mod spawn_many_local {
     use super::*;
 
-    pub fn corio(p: &Peers) -> Duration {
+    pub(crate) fn corio(p: &Peers) -> Duration {
         let done = Latch::new(SPAWN_MANY);
         let start = Instant::now();
         p.corio.block_on(async move {
@@ -112,7 +112,7 @@ pub mod spawn_many_local {
         start.elapsed()
     }
 
-    pub fn tokio(p: &Peers) -> Duration {
+    pub(crate) fn tokio(p: &Peers) -> Duration {
         let done = Latch::new(SPAWN_MANY);
         let start = Instant::now();
         p.tokio.block_on(async move {
@@ -128,7 +128,7 @@ pub mod spawn_many_local {
         start.elapsed()
     }
 
-    pub fn smol(p: &Peers) -> Duration {
+    pub(crate) fn smol(p: &Peers) -> Duration {
         let ex = p.smol.ex.clone();
         let done = Latch::new(SPAWN_MANY);
         let start = Instant::now();
@@ -149,10 +149,10 @@ pub mod spawn_many_local {
 }
 
 /// 10,000 tasks spawned from outside the workers, all awaited.
-pub mod spawn_many_remote_idle {
+pub(crate) mod spawn_many_remote_idle {
     use super::*;
 
-    pub fn corio(p: &Peers) -> Duration {
+    pub(crate) fn corio(p: &Peers) -> Duration {
         let start = Instant::now();
         p.corio.block_on(async {
             let tasks: Vec<_> = (0..SPAWN_MANY).map(|_| corio::spawn(async {})).collect();
@@ -163,7 +163,7 @@ pub mod spawn_many_remote_idle {
         start.elapsed()
     }
 
-    pub fn tokio(p: &Peers) -> Duration {
+    pub(crate) fn tokio(p: &Peers) -> Duration {
         let start = Instant::now();
         p.tokio.block_on(async {
             let tasks: Vec<_> = (0..SPAWN_MANY).map(|_| tokio::spawn(async {})).collect();
@@ -174,7 +174,7 @@ pub mod spawn_many_remote_idle {
         start.elapsed()
     }
 
-    pub fn smol(p: &Peers) -> Duration {
+    pub(crate) fn smol(p: &Peers) -> Duration {
         let ex = &p.smol.ex;
         let start = Instant::now();
         smol_block_on(async {
@@ -190,7 +190,7 @@ pub mod spawn_many_remote_idle {
 /// `spawn_many_remote_idle` while 8 background tasks yield in a loop. Only
 /// the spawning and awaiting is timed: the busy tasks are all running before
 /// the clock starts and are stopped after it stops.
-pub mod spawn_many_remote_busy {
+pub(crate) mod spawn_many_remote_busy {
     use super::*;
 
     /// The busy tasks' shared state: `started` releases once each has been
@@ -221,7 +221,7 @@ pub mod spawn_many_remote_busy {
         }
     }
 
-    pub fn corio(p: &Peers) -> Duration {
+    pub(crate) fn corio(p: &Peers) -> Duration {
         let busy = Busy::new();
         p.corio.block_on(async {
             let background: Vec<_> = (0..BUSY_TASKS)
@@ -244,7 +244,7 @@ pub mod spawn_many_remote_busy {
         })
     }
 
-    pub fn tokio(p: &Peers) -> Duration {
+    pub(crate) fn tokio(p: &Peers) -> Duration {
         let busy = Busy::new();
         p.tokio.block_on(async {
             let background: Vec<_> = (0..BUSY_TASKS)
@@ -267,7 +267,7 @@ pub mod spawn_many_remote_busy {
         })
     }
 
-    pub fn smol(p: &Peers) -> Duration {
+    pub(crate) fn smol(p: &Peers) -> Duration {
         let ex = &p.smol.ex;
         let busy = Busy::new();
         smol_block_on(async {
@@ -293,10 +293,10 @@ pub mod spawn_many_remote_busy {
 }
 
 /// 200 tasks spawned from outside, each yielding 1,000 times; all awaited.
-pub mod yield_many {
+pub(crate) mod yield_many {
     use super::*;
 
-    pub fn corio(p: &Peers) -> Duration {
+    pub(crate) fn corio(p: &Peers) -> Duration {
         let start = Instant::now();
         p.corio.block_on(async {
             let tasks: Vec<_> = (0..YIELD_TASKS)
@@ -315,7 +315,7 @@ pub mod yield_many {
         start.elapsed()
     }
 
-    pub fn tokio(p: &Peers) -> Duration {
+    pub(crate) fn tokio(p: &Peers) -> Duration {
         let start = Instant::now();
         p.tokio.block_on(async {
             let tasks: Vec<_> = (0..YIELD_TASKS)
@@ -334,7 +334,7 @@ pub mod yield_many {
         start.elapsed()
     }
 
-    pub fn smol(p: &Peers) -> Duration {
+    pub(crate) fn smol(p: &Peers) -> Duration {
         let ex = &p.smol.ex;
         let start = Instant::now();
         smol_block_on(async {
@@ -359,10 +359,10 @@ pub mod yield_many {
 /// "pong", sends it a message on one oneshot and awaits the reply on another;
 /// the last ping to finish releases the caller. Uses each runtime's oneshot
 /// (async-channel's `bounded(1)` for smol, which has none of its own).
-pub mod ping_pong {
+pub(crate) mod ping_pong {
     use super::*;
 
-    pub fn corio(p: &Peers) -> Duration {
+    pub(crate) fn corio(p: &Peers) -> Duration {
         use corio::sync::oneshot;
         let done = Latch::new(PING_PONGS);
         let start = Instant::now();
@@ -389,7 +389,7 @@ pub mod ping_pong {
         start.elapsed()
     }
 
-    pub fn tokio(p: &Peers) -> Duration {
+    pub(crate) fn tokio(p: &Peers) -> Duration {
         use tokio::sync::oneshot;
         let done = Latch::new(PING_PONGS);
         let start = Instant::now();
@@ -416,7 +416,7 @@ pub mod ping_pong {
         start.elapsed()
     }
 
-    pub fn smol(p: &Peers) -> Duration {
+    pub(crate) fn smol(p: &Peers) -> Duration {
         let ex = p.smol.ex.clone();
         let done = Latch::new(PING_PONGS);
         let start = Instant::now();
@@ -453,7 +453,7 @@ pub mod ping_pong {
 
 /// A chain of 1,000 spawns: each task spawns the next, the last one releases
 /// the caller.
-pub mod chained_spawn {
+pub(crate) mod chained_spawn {
     use super::*;
 
     fn corio_link(done: Arc<Latch>, left: usize) {
@@ -482,7 +482,7 @@ pub mod chained_spawn {
         }
     }
 
-    pub fn corio(p: &Peers) -> Duration {
+    pub(crate) fn corio(p: &Peers) -> Duration {
         let done = Latch::new(1);
         let start = Instant::now();
         p.corio.block_on(async move {
@@ -493,7 +493,7 @@ pub mod chained_spawn {
         start.elapsed()
     }
 
-    pub fn tokio(p: &Peers) -> Duration {
+    pub(crate) fn tokio(p: &Peers) -> Duration {
         let done = Latch::new(1);
         let start = Instant::now();
         p.tokio.block_on(async move {
@@ -504,7 +504,7 @@ pub mod chained_spawn {
         start.elapsed()
     }
 
-    pub fn smol(p: &Peers) -> Duration {
+    pub(crate) fn smol(p: &Peers) -> Duration {
         let ex = p.smol.ex.clone();
         let done = Latch::new(1);
         let start = Instant::now();
@@ -520,7 +520,7 @@ pub mod chained_spawn {
 
 /// What no scheduler can beat: the work of a spawn, done in one thread with
 /// no scheduler. Shown in the corio column; the other columns stay empty.
-pub mod floor {
+pub(crate) mod floor {
     use super::*;
 
     /// What a runtime's task allocation holds, minus the scheduler: a header
@@ -556,7 +556,7 @@ pub mod floor {
     /// `spawn_many`'s 10,000 tasks: each allocated with a clone of the
     /// countdown and pushed to a queue, then each popped, polled once (it
     /// counts down) and freed, in one thread.
-    pub fn spawn_many(_: &Peers) -> Duration {
+    pub(crate) fn spawn_many(_: &Peers) -> Duration {
         let done = Latch::new(SPAWN_MANY);
         let mut queue: VecDeque<Box<dyn RunOnce + Send>> = VecDeque::with_capacity(SPAWN_MANY);
         let mut cx = Context::from_waker(Waker::noop());

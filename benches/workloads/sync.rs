@@ -43,7 +43,7 @@ const CONSUMERS: usize = 4;
 const ITEMS: usize = 1_000_000;
 
 /// The primitive workloads, in table order.
-pub fn workloads() -> Vec<Workload> {
+pub(crate) fn workloads() -> Vec<Workload> {
     vec![
         Workload {
             name: "lock_contended",
@@ -67,11 +67,11 @@ pub fn workloads() -> Vec<Workload> {
 }
 
 /// 1,000 tasks × 100 acquire/increment/release on one shared counter.
-pub mod lock_contended {
+pub(crate) mod lock_contended {
     use super::*;
     use std::sync::Arc;
 
-    pub fn corio(p: &Peers) -> Duration {
+    pub(crate) fn corio(p: &Peers) -> Duration {
         let lock = Arc::new(corio::sync::Lock::new(0usize));
         let l = lock.clone();
         let start = Instant::now();
@@ -95,7 +95,7 @@ pub mod lock_contended {
         took
     }
 
-    pub fn tokio(p: &Peers) -> Duration {
+    pub(crate) fn tokio(p: &Peers) -> Duration {
         let lock = Arc::new(tokio::sync::Mutex::new(0usize));
         let l = lock.clone();
         let start = Instant::now();
@@ -119,7 +119,7 @@ pub mod lock_contended {
         took
     }
 
-    pub fn smol(p: &Peers) -> Duration {
+    pub(crate) fn smol(p: &Peers) -> Duration {
         let lock = Arc::new(async_lock::Mutex::new(0usize));
         let l = lock.clone();
         let ex = p.smol.ex.clone();
@@ -146,11 +146,11 @@ pub mod lock_contended {
 }
 
 /// 1,000 tasks × 10 rounds of acquire / yield / release on `Semaphore(10)`.
-pub mod semaphore_1000 {
+pub(crate) mod semaphore_1000 {
     use super::*;
     use std::sync::Arc;
 
-    pub fn corio(p: &Peers) -> Duration {
+    pub(crate) fn corio(p: &Peers) -> Duration {
         let sem = Arc::new(corio::sync::Semaphore::new(PERMITS));
         let s = sem.clone();
         let start = Instant::now();
@@ -175,7 +175,7 @@ pub mod semaphore_1000 {
         took
     }
 
-    pub fn tokio(p: &Peers) -> Duration {
+    pub(crate) fn tokio(p: &Peers) -> Duration {
         let sem = Arc::new(tokio::sync::Semaphore::new(PERMITS));
         let s = sem.clone();
         let start = Instant::now();
@@ -200,7 +200,7 @@ pub mod semaphore_1000 {
         took
     }
 
-    pub fn smol(p: &Peers) -> Duration {
+    pub(crate) fn smol(p: &Peers) -> Duration {
         let sem = Arc::new(async_lock::Semaphore::new(PERMITS));
         let s = sem.clone();
         let ex = p.smol.ex.clone();
@@ -228,13 +228,13 @@ pub mod semaphore_1000 {
 }
 
 /// 4 producers → bounded(128) → 4 consumers, 1,000,000 items.
-pub mod queue_mpmc {
+pub(crate) mod queue_mpmc {
     use super::*;
     use std::sync::Arc;
 
     const PER_PRODUCER: usize = ITEMS / PRODUCERS;
 
-    pub fn corio(p: &Peers) -> Duration {
+    pub(crate) fn corio(p: &Peers) -> Duration {
         let start = Instant::now();
         let received = p.corio.block_on(async {
             let q = Arc::new(corio::sync::Queue::new(QUEUE_BOUND));
@@ -275,7 +275,7 @@ pub mod queue_mpmc {
         took
     }
 
-    pub fn tokio(p: &Peers) -> Duration {
+    pub(crate) fn tokio(p: &Peers) -> Duration {
         let start = Instant::now();
         let received = p.tokio.block_on(async {
             let (tx, rx) = tokio::sync::mpsc::channel(QUEUE_BOUND);
@@ -321,7 +321,7 @@ pub mod queue_mpmc {
         took
     }
 
-    pub fn smol(p: &Peers) -> Duration {
+    pub(crate) fn smol(p: &Peers) -> Duration {
         let ex = p.smol.ex.clone();
         let start = Instant::now();
         let received = smol_block_on(p.smol.ex.spawn(async move {

@@ -119,22 +119,28 @@ fn drain(q: &Mutex<VecDeque<Notified>>) {
 }
 
 fn counting_waker(count: Arc<AtomicUsize>) -> Waker {
+    // Each function's `# Safety`: `p` came from `Arc::into_raw` of an
+    // `Arc<AtomicUsize>` the waker owns.
     unsafe fn clone(p: *const ()) -> RawWaker {
+        // SAFETY: see above; the clone is forgotten so the count stays.
         let a = unsafe { Arc::from_raw(p as *const AtomicUsize) };
         let b = a.clone();
         std::mem::forget(a);
         RawWaker::new(Arc::into_raw(b) as *const (), &VT)
     }
     unsafe fn wake(p: *const ()) {
+        // SAFETY: see above.
         unsafe {
             wake_by_ref(p);
             drop_w(p);
         }
     }
     unsafe fn wake_by_ref(p: *const ()) {
+        // SAFETY: see above.
         unsafe { &*(p as *const AtomicUsize) }.fetch_add(1, Ordering::SeqCst);
     }
     unsafe fn drop_w(p: *const ()) {
+        // SAFETY: see above; this waker's count is released.
         drop(unsafe { Arc::from_raw(p as *const AtomicUsize) });
     }
     static VT: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_w);

@@ -39,6 +39,7 @@ use crate::loom::{
 };
 
 /// The turn and the backup thread's sleep.
+#[derive(Debug)]
 pub struct TurnGate {
     /// Someone holds the turn.
     held: AtomicBool,

@@ -41,6 +41,7 @@ fn accept_survives_emfile() {
         assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
         let original = lim;
         lim.rlim_cur = (highest_open_fd() + 32) as libc::rlim_t;
+        // SAFETY: as above.
         assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) }, 0);
         let mut filler = Vec::new();
         loop {
@@ -76,8 +77,8 @@ fn accept_survives_emfile() {
 
         // Descriptors come back: every waiting connection is accepted.
         drop(filler);
-        // SAFETY: as above.
         assert_eq!(
+            // SAFETY: as above.
             unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &original) },
             0
         );

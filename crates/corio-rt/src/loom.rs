@@ -44,13 +44,13 @@ mod imp {
         cv.wait(g);
     }
 
-    pub mod queue {
+    pub(crate) mod queue {
         pub use crossbeam_deque::{Injector, Steal, Stealer, Worker};
     }
 
     /// Waiting for I/O in an idle worker: the corio-io driver's turn.
-    pub mod io {
-        pub use corio_io::park::{unpark, IoParker};
+    pub(crate) mod io {
+        pub(crate) use corio_io::park::{unpark, IoParker};
     }
 }
 

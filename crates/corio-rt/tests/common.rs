@@ -9,9 +9,9 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 /// A generous bound for waits on signals: never reached unless broken.
-pub const PATIENCE: Duration = Duration::from_secs(30);
+pub(crate) const PATIENCE: Duration = Duration::from_secs(30);
 
-pub fn rt(workers: usize) -> corio_rt::Runtime {
+pub(crate) fn rt(workers: usize) -> corio_rt::Runtime {
     corio_rt::Builder::new()
         .worker_threads(workers)
         .build()
@@ -20,13 +20,14 @@ pub fn rt(workers: usize) -> corio_rt::Runtime {
 
 /// Counts drops; also records whether each drop happened on a thread that
 /// had a current corio runtime.
-#[derive(Clone, Default)]
-pub struct Drops {
+#[derive(Clone, Default, Debug)]
+pub(crate) struct Drops {
     pub count: Arc<AtomicUsize>,
     pub off_runtime: Arc<AtomicUsize>,
 }
 
-pub struct DropGuard(pub Drops);
+#[derive(Debug)]
+pub(crate) struct DropGuard(pub Drops);
 
 impl Drop for DropGuard {
     fn drop(&mut self) {
@@ -39,21 +40,21 @@ impl Drop for DropGuard {
 
 /// A future that stays pending until `Gate::open`, storing its waker where
 /// a test (on any thread) can reach it.
-#[derive(Clone, Default)]
-pub struct Gate {
+#[derive(Clone, Default, Debug)]
+pub(crate) struct Gate {
     inner: Arc<Mutex<(bool, Option<Waker>)>>,
 }
 
 impl Gate {
-    pub fn new() -> Gate {
+    pub(crate) fn new() -> Gate {
         Gate::default()
     }
 
-    pub fn wait(&self) -> GateWait {
+    pub(crate) fn wait(&self) -> GateWait {
         GateWait(self.clone())
     }
 
-    pub fn open(&self) {
+    pub(crate) fn open(&self) {
         let w = {
             let mut g = self.inner.lock().unwrap();
             g.0 = true;
@@ -64,17 +65,18 @@ impl Gate {
         }
     }
 
-    pub fn has_waiter(&self) -> bool {
+    pub(crate) fn has_waiter(&self) -> bool {
         self.inner.lock().unwrap().1.is_some()
     }
 
     /// The stored waker, cloned.
-    pub fn waker(&self) -> Option<Waker> {
+    pub(crate) fn waker(&self) -> Option<Waker> {
         self.inner.lock().unwrap().1.clone()
     }
 }
 
-pub struct GateWait(Gate);
+#[derive(Debug)]
+pub(crate) struct GateWait(Gate);
 
 impl Future for GateWait {
     type Output = ();
@@ -90,7 +92,7 @@ impl Future for GateWait {
 }
 
 /// Waits (with a generous bound) until `cond` holds.
-pub fn wait_until(mut cond: impl FnMut() -> bool) {
+pub(crate) fn wait_until(mut cond: impl FnMut() -> bool) {
     let start = std::time::Instant::now();
     while !cond() {
         assert!(

@@ -58,6 +58,7 @@ impl Args {
 
 /// Exits the process with status 2 if not disarmed within the bound: a hang
 /// (a lost wake-up, a deadlock) becomes a failure instead of a stuck CI job.
+#[derive(Debug)]
 pub struct Watchdog {
     disarmed: Arc<AtomicBool>,
 }

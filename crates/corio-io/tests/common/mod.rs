@@ -10,7 +10,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
-pub use futures_lite::future::block_on;
+pub(crate) use futures_lite::future::block_on;
 
 type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 
@@ -48,7 +48,7 @@ impl Wake for Task {
 /// Runs every future to completion on `threads` threads; panics if they are
 /// not all done within `limit` (a generous bound against hangs, not a timing
 /// assertion).
-pub fn run_all(threads: usize, futs: Vec<BoxFuture>, limit: Duration) {
+pub(crate) fn run_all(threads: usize, futs: Vec<BoxFuture>, limit: Duration) {
     let queue = Arc::new(Queue {
         state: Mutex::new(QueueState {
             ready: VecDeque::new(),
@@ -107,12 +107,12 @@ pub fn run_all(threads: usize, futs: Vec<BoxFuture>, limit: Duration) {
 }
 
 /// Boxes a future for [`run_all`].
-pub fn boxed(f: impl Future<Output = ()> + Send + 'static) -> BoxFuture {
+pub(crate) fn boxed(f: impl Future<Output = ()> + Send + 'static) -> BoxFuture {
     Box::pin(f)
 }
 
 /// Polls all futures concurrently in one task; outputs in input order.
-pub async fn join_all<F: Future + Unpin>(mut futs: Vec<F>) -> Vec<F::Output> {
+pub(crate) async fn join_all<F: Future + Unpin>(mut futs: Vec<F>) -> Vec<F::Output> {
     let mut out: Vec<Option<F::Output>> = futs.iter().map(|_| None).collect();
     std::future::poll_fn(|cx| {
         let mut pending = false;
@@ -135,7 +135,7 @@ pub async fn join_all<F: Future + Unpin>(mut futs: Vec<F>) -> Vec<F::Output> {
 }
 
 /// `block_on` that panics if `fut` is not done within `limit`.
-pub fn block_on_within<T>(limit: Duration, fut: impl Future<Output = T>) -> T {
+pub(crate) fn block_on_within<T>(limit: Duration, fut: impl Future<Output = T>) -> T {
     match block_on(corio_io::time::wait_for(fut, limit)) {
         Ok(v) => v,
         Err(_) => panic!("test future did not finish within {limit:?}"),
@@ -144,7 +144,7 @@ pub fn block_on_within<T>(limit: Duration, fut: impl Future<Output = T>) -> T {
 
 /// A pseudo-random payload of `len` bytes, so misordered or duplicated
 /// chunks are caught.
-pub fn payload(len: usize) -> Vec<u8> {
+pub(crate) fn payload(len: usize) -> Vec<u8> {
     let mut x = 0x9e37_79b9u32;
     (0..len)
         .map(|_| {

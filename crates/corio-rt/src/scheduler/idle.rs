@@ -46,6 +46,7 @@ const SEARCH_MASK: usize = (1 << 16) - 1;
 const UNPARK_ONE: usize = 1 << 16;
 
 /// Searching/parked bookkeeping for `num_workers` workers.
+#[derive(Debug)]
 pub struct Idle {
     state: AtomicUsize,
     sleepers: Mutex<Vec<usize>>,

@@ -32,12 +32,14 @@ pub enum Woken {
     Io,
 }
 
+#[derive(Debug)]
 struct State {
     notified: bool,
     in_io: bool,
 }
 
 /// One worker's sleep.
+#[derive(Debug)]
 pub struct Parker {
     state: Mutex<State>,
     cv: Condvar,

@@ -97,6 +97,9 @@ unsafe fn cell<'a, F: Future, S>(ptr: NonNull<Header>) -> &'a Cell<F, S> {
     unsafe { ptr.cast::<Cell<F, S>>().as_ref() }
 }
 
+/// # Safety
+/// `ptr` is a live `Cell<F, S>` and the caller hands over a reference it
+/// owns together with the NOTIFIED bit (a consumed `Notified`).
 unsafe fn run<F, S>(ptr: NonNull<Header>)
 where
     F: Future + Send + 'static,
@@ -132,6 +135,7 @@ where
                 // SAFETY: RUNNING is ours, so we have exclusive access to the
                 // stage; the future is never moved out of the cell (pinned).
                 match unsafe { &mut *stage } {
+                    // SAFETY: as above, pinned in the cell.
                     Stage::Running(fut) => unsafe { Pin::new_unchecked(fut) }.poll(&mut cx),
                     _ => unreachable!("polled a task whose future is gone"),
                 }
@@ -203,6 +207,7 @@ where
         if cell.scheduler.debug() {
             // SAFETY: still ours, see above.
             cell.stage.with(|s| {
+                // SAFETY: still ours, see above.
                 if let Stage::Finished(Err(e)) = unsafe { &*s } {
                     if e.is_panic() {
                         report_unretrieved(&cell.header);
@@ -222,6 +227,7 @@ where
         // longer writes the slot (state.rs); reading it here is exclusive of
         // any write.
         cell.join_waker.with(|w| {
+            // SAFETY: see above.
             if let Some(w) = unsafe { &*w } {
                 w.wake_by_ref();
             }
@@ -240,6 +246,9 @@ fn report_unretrieved(h: &Header) {
     crate::debug::unretrieved_panic(h.id, h.name.as_deref(), h.location);
 }
 
+/// # Safety
+/// `ptr` is a live `Cell<F, S>`; the caller owns a reference and set
+/// NOTIFIED for it, and both go to the new `Notified`.
 unsafe fn schedule<F, S>(ptr: NonNull<Header>)
 where
     F: Future + Send + 'static,
@@ -248,15 +257,21 @@ where
 {
     // SAFETY: the caller owns a reference and set NOTIFIED for it.
     let cell = unsafe { cell::<F, S>(ptr) };
-    cell.scheduler
-        .schedule(unsafe { Notified::from_raw(RawTask::from_raw(ptr)) });
+    // SAFETY: that reference and NOTIFIED become the Notified's.
+    let notified = unsafe { Notified::from_raw(RawTask::from_raw(ptr)) };
+    cell.scheduler.schedule(notified);
 }
 
+/// # Safety
+/// `ptr` is a `Cell<F, S>` from `allocate` whose last reference is gone.
 unsafe fn dealloc<F: Future, S>(ptr: NonNull<Header>) {
     // SAFETY: the last reference is gone; the cell came from `Box::leak`.
     drop(unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) });
 }
 
+/// # Safety
+/// `ptr` is a live `Cell<F, S>` whose JoinHandle (the caller) owns a
+/// reference; `dst` points to a `Poll<Result<F::Output, JoinError>>`.
 unsafe fn read_output<F, S>(ptr: NonNull<Header>, dst: *mut (), waker: &Waker)
 where
     F: Future + Send + 'static,
@@ -302,6 +317,8 @@ fn can_read_output(header: &Header, slot: &UnsafeCell<Option<Waker>>, waker: &Wa
     header.state.set_join_waker().is_err()
 }
 
+/// # Safety
+/// `ptr` is a live `Cell<F, S>`; the JoinHandle's reference is consumed.
 unsafe fn drop_join_handle<F, S>(ptr: NonNull<Header>)
 where
     F: Future + Send + 'static,
@@ -314,6 +331,7 @@ where
         // Complete: the output is ours to drop.
         let stage = cell
             .stage
+            // SAFETY: COMPLETE and no JOIN_INTEREST: nobody else reads the stage.
             .with_mut(|s| unsafe { mem::replace(&mut *s, Stage::Consumed) });
         if cell.scheduler.debug() {
             if let Stage::Finished(Err(e)) = &stage {
@@ -324,9 +342,12 @@ where
         }
         let _ = panic::catch_unwind(AssertUnwindSafe(|| drop(stage)));
     }
+    // SAFETY: the handle's reference, released here.
     unsafe { RawTask::from_raw(ptr) }.drop_ref();
 }
 
+/// # Safety
+/// `ptr` is a live `Cell<F, S>`; the caller's reference is consumed.
 unsafe fn shutdown<F, S>(ptr: NonNull<Header>)
 where
     F: Future + Send + 'static,
@@ -338,6 +359,7 @@ where
     if cell.header.state.to_shutdown() {
         cancel(cell, ptr);
     } else {
+        // SAFETY: the caller's reference, released here.
         unsafe { RawTask::from_raw(ptr) }.drop_ref();
     }
 }

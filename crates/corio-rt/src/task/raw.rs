@@ -51,7 +51,7 @@ pub(crate) struct Vtable {
 /// An unowned pointer to a task (hidden: for the scheduler and loom models).
 /// Copy; the owner of a reference decides
 /// when it may be used.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct RawTask(NonNull<Header>);
 
 // SAFETY: a task's shared state is only reached through atomics and the

@@ -24,12 +24,18 @@ unsafe fn header<'a>(p: *const ()) -> &'a Header {
     unsafe { &*(p as *const Header) }
 }
 
+/// # Safety
+/// `p` came from `raw_waker` and this waker owns (or, in a poll, borrows) a
+/// reference to its task.
 unsafe fn clone(p: *const ()) -> RawWaker {
     // SAFETY: the waker being cloned keeps the task alive.
     unsafe { header(p) }.state.ref_inc();
     RawWaker::new(p, &VTABLE)
 }
 
+/// # Safety
+/// `p` came from `raw_waker` and this waker owns (or, in a poll, borrows) a
+/// reference to its task.
 unsafe fn wake(p: *const ()) {
     // SAFETY: this waker owns a reference, released after waking.
     unsafe {
@@ -38,6 +44,9 @@ unsafe fn wake(p: *const ()) {
     }
 }
 
+/// # Safety
+/// `p` came from `raw_waker` and this waker owns (or, in a poll, borrows) a
+/// reference to its task.
 unsafe fn wake_by_ref(p: *const ()) {
     // SAFETY: the waker keeps the task alive.
     let h = unsafe { header(p) };
@@ -47,6 +56,8 @@ unsafe fn wake_by_ref(p: *const ()) {
     }
 }
 
+/// # Safety
+/// `p` came from `raw_waker` and this waker owns a reference, released here.
 unsafe fn drop_waker(p: *const ()) {
     // SAFETY: the waker owned a reference.
     let raw = unsafe { RawTask::from_raw(NonNull::new_unchecked(p as *mut Header)) };

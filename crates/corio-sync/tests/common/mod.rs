@@ -12,7 +12,7 @@ use std::thread::{self, Thread};
 use std::time::Duration;
 
 /// Generous bound for anything a test waits on; hitting it means a hang.
-pub const PATIENCE: Duration = Duration::from_secs(30);
+pub(crate) const PATIENCE: Duration = Duration::from_secs(30);
 
 struct ThreadWaker {
     thread: Thread,
@@ -30,7 +30,7 @@ impl Wake for ThreadWaker {
 }
 
 /// Runs a future to completion on this thread, parking between polls.
-pub fn block_on<F: Future>(fut: F) -> F::Output {
+pub(crate) fn block_on<F: Future>(fut: F) -> F::Output {
     let mut fut = std::pin::pin!(fut);
     let tw = Arc::new(ThreadWaker {
         thread: thread::current(),
@@ -50,7 +50,7 @@ pub fn block_on<F: Future>(fut: F) -> F::Output {
 
 /// Runs `f` on a new thread and returns its result, failing the test if it
 /// does not finish within [`PATIENCE`] (a hang becomes a failure, not a stuck run).
-pub fn on_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+pub(crate) fn on_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         let _ = tx.send(f());
@@ -59,7 +59,7 @@ pub fn on_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T
 }
 
 /// Spawns `n` threads each running `f(i)`, joins them all within [`PATIENCE`].
-pub fn run_threads<T: Send + 'static>(
+pub(crate) fn run_threads<T: Send + 'static>(
     n: usize,
     f: impl Fn(usize) -> T + Send + Sync + 'static,
 ) -> Vec<T> {
@@ -96,14 +96,14 @@ impl Wake for CountWaker {
 }
 
 /// A future polled by hand with a waker that counts its wake-ups.
-pub struct Probe<F: Future> {
+pub(crate) struct Probe<F: Future> {
     fut: Pin<Box<F>>,
     wakes: Arc<CountWaker>,
     waker: Waker,
 }
 
 impl<F: Future> Probe<F> {
-    pub fn new(fut: F) -> Self {
+    pub(crate) fn new(fut: F) -> Self {
         let wakes = Arc::new(CountWaker::default());
         let waker = Waker::from(wakes.clone());
         Probe {
@@ -114,14 +114,14 @@ impl<F: Future> Probe<F> {
     }
 
     /// Polls once.
-    pub fn poll(&mut self) -> Poll<F::Output> {
+    pub(crate) fn poll(&mut self) -> Poll<F::Output> {
         self.fut
             .as_mut()
             .poll(&mut Context::from_waker(&self.waker))
     }
 
     /// Polls once, asserting it is pending.
-    pub fn pending(mut self) -> Self {
+    pub(crate) fn pending(mut self) -> Self {
         assert!(
             self.poll().is_pending(),
             "expected the future to be pending"
@@ -130,7 +130,7 @@ impl<F: Future> Probe<F> {
     }
 
     /// Polls once, expecting completion.
-    pub fn ready(&mut self) -> F::Output {
+    pub(crate) fn ready(&mut self) -> F::Output {
         match self.poll() {
             Poll::Ready(v) => v,
             Poll::Pending => panic!("expected the future to be ready"),
@@ -138,19 +138,19 @@ impl<F: Future> Probe<F> {
     }
 
     /// How many times the waker was woken.
-    pub fn wakes(&self) -> usize {
+    pub(crate) fn wakes(&self) -> usize {
         self.wakes.0.load(Ordering::SeqCst)
     }
 
-    pub fn woken(&self) -> bool {
+    pub(crate) fn woken(&self) -> bool {
         self.wakes() > 0
     }
 }
 
 /// Polls a fresh future once and returns it pending.
-pub fn pending<F: Future>(fut: F) -> Probe<F> {
+pub(crate) fn pending<F: Future>(fut: F) -> Probe<F> {
     Probe::new(fut).pending()
 }
 
 /// Asserts at compile time that `T` is `Send + Sync`.
-pub fn assert_send_sync<T: Send + Sync>() {}
+pub(crate) fn assert_send_sync<T: Send + Sync>() {}

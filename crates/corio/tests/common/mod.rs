@@ -5,10 +5,13 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 /// How long any one test may take before it counts as hung.
-pub const BOUND: Duration = Duration::from_secs(60);
+pub(crate) const BOUND: Duration = Duration::from_secs(60);
 
 /// Runs `f` on its own thread and fails if it does not return within BOUND.
-pub fn with_watchdog<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+pub(crate) fn with_watchdog<T: Send + 'static>(
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let _ = tx.send(f());
@@ -18,7 +21,7 @@ pub fn with_watchdog<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send
 }
 
 /// A multi-thread runtime with `workers` workers.
-pub fn runtime(workers: usize) -> corio::runtime::Runtime {
+pub(crate) fn runtime(workers: usize) -> corio::runtime::Runtime {
     corio::runtime::Builder::new()
         .worker_threads(workers)
         .build()
