@@ -12,7 +12,7 @@ use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use crate::common::{block_on_within, boxed, join_all, payload, run_all};
 
 /// Generous bound for anything a test waits for.
-pub const LIMIT: Duration = Duration::from_secs(60);
+pub(crate) const LIMIT: Duration = Duration::from_secs(60);
 
 /// What `/proc/PID/stat` says about `pid`: `None` if it does not exist,
 /// else (state letter, parent pid).
@@ -28,7 +28,7 @@ fn proc_stat(pid: u32) -> Option<(char, u32)> {
 }
 
 /// Whether `pid` is a zombie child of this process (exited, not reaped).
-pub fn is_our_zombie(pid: u32) -> bool {
+pub(crate) fn is_our_zombie(pid: u32) -> bool {
     matches!(proc_stat(pid), Some(('Z', ppid)) if ppid == std::process::id())
 }
 
@@ -39,7 +39,7 @@ fn is_our_live_child(pid: u32) -> bool {
 
 /// Waits (bounded by [`LIMIT`]) until `pid` is no longer a child of ours,
 /// live or zombie: it exited and was reaped. Panics otherwise.
-pub fn wait_until_reaped(pid: u32, what: &str) {
+pub(crate) fn wait_until_reaped(pid: u32, what: &str) {
     let deadline = Instant::now() + LIMIT;
     loop {
         match proc_stat(pid) {
@@ -57,7 +57,7 @@ pub fn wait_until_reaped(pid: u32, what: &str) {
 /// 1 MB written to `cat`'s stdin comes back unchanged on its stdout, with
 /// the writer and the reader running at once (the pipes hold far less than
 /// 1 MB, so neither side can finish first on its own).
-pub fn megabyte_through_cat() {
+pub(crate) fn megabyte_through_cat() {
     let data = payload(1 << 20);
     let echoed = block_on_within(LIMIT, async {
         let mut child = Command::new("cat")
@@ -87,7 +87,7 @@ pub fn megabyte_through_cat() {
 
 /// 200 short children at once, each awaited by its own task on four
 /// threads: every status is right and no zombie is left behind.
-pub fn two_hundred_children_all_reaped() {
+pub(crate) fn two_hundred_children_all_reaped() {
     const N: usize = 200;
     let pids = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let futs = (0..N)
@@ -125,7 +125,7 @@ pub fn two_hundred_children_all_reaped() {
 }
 
 /// Children awaited concurrently inside one task (one waker for all).
-pub fn children_awaited_in_one_task() {
+pub(crate) fn children_awaited_in_one_task() {
     block_on_within(LIMIT, async {
         let mut children: Vec<Child> = (0..20)
             .map(|i| {
@@ -145,7 +145,7 @@ pub fn children_awaited_in_one_task() {
 
 /// `Child::kill` and a `kill -9` from another process: the status says
 /// signal 9, no exit code.
-pub fn killed_child_status() {
+pub(crate) fn killed_child_status() {
     block_on_within(LIMIT, async {
         let mut child = Command::new("sleep").arg("1000").spawn().unwrap();
         assert!(child.try_wait().unwrap().is_none());
@@ -176,7 +176,7 @@ pub fn killed_child_status() {
 
 /// A child dropped with `kill_on_drop` is killed, and reaped by the driver
 /// with nothing awaiting it.
-pub fn kill_on_drop_kills_and_reaps() {
+pub(crate) fn kill_on_drop_kills_and_reaps() {
     let pid = block_on_within(LIMIT, async {
         let child = Command::new("sleep")
             .arg("1000")
@@ -191,7 +191,7 @@ pub fn kill_on_drop_kills_and_reaps() {
 /// A child dropped without `kill_on_drop` runs on, and is reaped when it
 /// exits later: here `cat`, which exits when its stdin (kept by the test)
 /// is closed.
-pub fn dropped_child_runs_on_and_is_reaped() {
+pub(crate) fn dropped_child_runs_on_and_is_reaped() {
     let (pid, stdin) = block_on_within(LIMIT, async {
         let mut child = Command::new("cat")
             .stdin(Stdio::piped())
@@ -210,7 +210,7 @@ pub fn dropped_child_runs_on_and_is_reaped() {
 /// `output` collects stdout and stderr (more than a pipe holds, to show
 /// both are drained at once) with std's defaults; `status` and
 /// `wait_with_output` agree.
-pub fn output_and_status() {
+pub(crate) fn output_and_status() {
     block_on_within(LIMIT, async {
         // 200 KB on each stream: more than a pipe's 64 KB buffer.
         let script = "head -c 200000 /dev/zero; head -c 200000 /dev/zero >&2; exit 5";
@@ -245,7 +245,7 @@ pub fn output_and_status() {
 }
 
 /// A program that does not exist is an error from `spawn`.
-pub fn spawn_error() {
+pub(crate) fn spawn_error() {
     let err = Command::new("/nonexistent/corio-test-program")
         .spawn()
         .unwrap_err();
@@ -253,7 +253,7 @@ pub fn spawn_error() {
 }
 
 /// Dropping a `wait` future leaves the child to a later `wait`.
-pub fn wait_is_cancel_safe() {
+pub(crate) fn wait_is_cancel_safe() {
     block_on_within(LIMIT, async {
         let mut child = Command::new("cat")
             .stdin(Stdio::piped())
