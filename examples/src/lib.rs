@@ -22,7 +22,7 @@
 //! - [`resp`]: the Redis protocol (RESP2) parser and encoder.
 //! - [`redis_store`]: mini-redis's commands and sharded key space.
 //! - [`shutdown`]: stop on SIGTERM/Ctrl-C, drain connections for a grace
-//!   period (`GRACE_MS`), exit 0; used by `echo` and `mini_redis`.
+//!   period (`GRACE_MS`), exit 0; used by `echo`, `mini_redis` and `http`.
 //!
 //! The first two touch no runtime, so the corio servers in `src/bin/` and the
 //! tokio servers they are compared with run exactly the same protocol code.

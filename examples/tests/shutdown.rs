@@ -1,4 +1,5 @@
-//! Graceful shutdown of the example servers, end to end: each server runs as
+//! Graceful shutdown of the example servers (`echo`, `mini_redis`, `http`),
+//! end to end: each server runs as
 //! a child process, a client has a request in flight, the test sends SIGTERM
 //! (or SIGINT) with the `kill` program, and then checks that the server
 //! stopped accepting, finished the request, and exited with status 0.
@@ -52,6 +53,7 @@ impl Server {
         server.addr = line
             .split_whitespace()
             .last()
+            .map(|a| a.trim_start_matches("http://"))
             .and_then(|a| a.parse().ok())
             .unwrap_or_else(|| panic!("{exe} printed {line:?}, not its address"));
         server
@@ -95,6 +97,44 @@ impl Server {
                 "the server did not exit within {PATIENCE:?}"
             );
             std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Descriptors the server process holds right now.
+    fn open_fds(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.child.id()))
+            .expect("reading the server's /proc/PID/fd")
+            .count()
+    }
+
+    /// Connects and waits until the server has accepted the connection (it
+    /// holds one more descriptor than `before`), so that a stop signal sent
+    /// next finds it live rather than still in the listen backlog.
+    fn connect_accepted(&self) -> TcpStream {
+        let before = self.open_fds();
+        let stream = self.connect();
+        let deadline = Instant::now() + PATIENCE;
+        while self.open_fds() <= before {
+            assert!(
+                Instant::now() < deadline,
+                "the server did not accept the connection"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        stream
+    }
+
+    /// Connects until refused: the listener closes soon after the stop
+    /// signal (a connection that slips in before that is just closed).
+    fn wait_until_refused(&self) {
+        let deadline = Instant::now() + PATIENCE;
+        while let Ok(stream) = TcpStream::connect(self.addr) {
+            drop(stream);
+            assert!(
+                Instant::now() < deadline,
+                "the server still accepts connections after the stop signal"
+            );
+            std::thread::sleep(Duration::from_millis(5));
         }
     }
 
@@ -213,6 +253,41 @@ fn mini_redis_answers_a_request_in_flight_on_sigterm() {
     drop(stream);
 
     server.expect_line("every connection ended");
+    let status = server.wait_exit();
+    assert_eq!(status.code(), Some(0), "{status}");
+}
+
+/// http (hyper through `corio_hyper::serve`), SIGTERM while a request head
+/// is half sent: the listener closes while the connection lives on, the
+/// rest of the request still gets its response (with `connection: close`),
+/// and the server exits 0.
+#[test]
+fn http_answers_a_request_in_flight_on_sigterm() {
+    let mut server = Server::start(env!("CARGO_BIN_EXE_http"), 30_000);
+    // A fresh connection, accepted, with half a request: hyper counts it as
+    // in progress, so the graceful shutdown lets it finish.
+    let mut stream = server.connect_accepted();
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: corio\r\n")
+        .unwrap();
+
+    server.kill("TERM");
+    server.expect_line("SIGTERM: no longer accepting");
+    server.wait_until_refused();
+
+    stream.write_all(b"\r\n").unwrap();
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .expect("the response, then end-of-file");
+    assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response:?}");
+    assert!(
+        response.to_ascii_lowercase().contains("connection: close"),
+        "{response:?}"
+    );
+    assert!(response.ends_with("Hello, World!"), "{response:?}");
+
+    server.expect_line("http: bye");
     let status = server.wait_exit();
     assert_eq!(status.code(), Some(0), "{status}");
 }

@@ -7,9 +7,14 @@
 //! hyper brings the HTTP; the `corio-hyper` crate brings the executor, the
 //! socket adapter, the timer and the server loop (`corio_hyper::serve`). Its
 //! tokio twin is `benches/examples/http_tokio.rs`.
+//!
+//! SIGTERM or Ctrl-C stops it gracefully: no new connections, requests in
+//! progress are answered for up to a grace period (`GRACE_MS`, default
+//! 10 s), then it exits 0.
 
 use bytes::Bytes;
 use corio::net::TcpListener;
+use corio_examples::shutdown::{grace_period, signal_name, stop_signals};
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
@@ -25,11 +30,28 @@ async fn hello(_req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
 
 #[corio::main]
 async fn main() -> io::Result<()> {
+    // Caught from here on: a SIGTERM or Ctrl-C starts the graceful shutdown.
+    let mut stop = stop_signals()?;
     let addr = corio_examples::listen_addr("127.0.0.1:7780");
     let listener = TcpListener::bind(&addr).await?;
     println!(
         "http (hyper on corio) listening on http://{}",
         listener.local_addr()?
     );
-    corio_hyper::serve(listener, service_fn(hello)).await
+    // On the signal: stop accepting, let requests in progress get their
+    // response (idle keep-alive connections close), drop what is left after
+    // the grace period, exit 0.
+    let grace = grace_period();
+    corio_hyper::serve(listener, service_fn(hello))
+        .with_graceful_shutdown(async move {
+            let signal = stop.recv().await;
+            println!(
+                "http: {}: no longer accepting; finishing requests in progress (up to {grace:?})",
+                signal_name(signal)
+            );
+        })
+        .grace(grace)
+        .await?;
+    println!("http: bye");
+    Ok(())
 }
