@@ -6,8 +6,9 @@
 //! modules as `corio::net`, `corio::io`, `corio::time`, `corio::signal` and
 //! `corio::process`.
 //!
-//! - [`net`]: `TcpListener`, `TcpStream`, `UdpSocket`, `UnixListener`,
-//!   `UnixStream`, and `Async<T>` for any other descriptor.
+//! - [`net`]: `TcpListener`, `TcpStream`, `TcpSocket`, `UdpSocket`,
+//!   `UnixListener`, `UnixStream`, `UnixDatagram`, and `Async<T>` for any
+//!   other descriptor. Host names are resolved off the caller's thread.
 //! - [`io`]: the futures-io traits, futures-lite's extension methods
 //!   (`read_exact`, `write_all`, `read_line`, ...) and buffered adapters,
 //!   re-exported, and `copy_bidirectional`.
@@ -16,6 +17,8 @@
 //! - [`process`]: `Command` and `Child`, with pipes as `Async` descriptors
 //!   and children reaped through the driver (a pidfd, or one SIGCHLD
 //!   listener).
+//! - [`blocking`]: the hook through which an executor lends its blocking
+//!   pool for corio-io's blocking work (host-name lookups).
 //!
 //! All of them are served by one process-wide driver, started on first use:
 //! a poller (corio's own epoll set on Linux, `polling` on the BSDs and
@@ -50,6 +53,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod blocking;
 mod driver;
 pub mod io;
 mod loom;

@@ -102,6 +102,10 @@ impl Builder {
     /// Starts the worker threads. Fails on a zero thread count (from the
     /// builder or `CORIO_WORKER_THREADS`) or when threads cannot be started.
     pub fn build(self) -> io::Result<Runtime> {
+        // corio-io's blocking work (host-name lookups) runs on the blocking
+        // pool of the runtime it is called from.
+        #[cfg(not(loom))]
+        corio_io::blocking::set_spawner(offload_to_blocking_pool);
         let workers = match self.worker_threads {
             Some(n) => n,
             None => match std::env::var("CORIO_WORKER_THREADS") {
@@ -367,6 +371,21 @@ impl std::fmt::Debug for Handle {
         f.debug_struct("Handle")
             .field("workers", &self.shared.num_workers())
             .finish()
+    }
+}
+
+/// corio-io's [`Spawner`](corio_io::blocking::Spawner): runs the job on the
+/// blocking pool of the runtime the calling thread belongs to (a worker, a
+/// blocking thread, or inside `block_on`), detached; declines it on any
+/// other thread, where corio-io starts a thread for it.
+#[cfg(not(loom))]
+fn offload_to_blocking_pool(job: corio_io::blocking::Job) -> Result<(), corio_io::blocking::Job> {
+    match Handle::try_current() {
+        Some(handle) => {
+            drop(handle.spawn_blocking(job));
+            Ok(())
+        }
+        None => Err(job),
     }
 }
 

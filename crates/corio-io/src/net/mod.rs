@@ -7,6 +7,7 @@
 //! the caller as `io::Error`.
 
 mod accept;
+mod addr;
 mod async_fd;
 mod split;
 mod sys;
@@ -16,6 +17,9 @@ mod udp;
 pub mod unix;
 mod unix_datagram;
 
+pub use addr::ToSocketAddrs;
+#[doc(hidden)]
+pub use addr::{__lookup_host, Addrs};
 pub use async_fd::{Async, IoSafe};
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
 pub use tcp::{Incoming, TcpListener, TcpStream};

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
-use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::net::{Shutdown, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -11,6 +11,7 @@ use std::task::{Context, Poll};
 use futures_core::Stream;
 
 use super::accept::AcceptThrottle;
+use super::addr::{resolve, ToSocketAddrs};
 pub use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
 use super::{sys, Async};
 use crate::time::Sleep;
@@ -50,8 +51,8 @@ impl TcpListener {
     /// Binds to the first of `addr`'s addresses that accepts the bind, and
     /// listens with a backlog of 1024 (std's `bind` uses 128).
     ///
-    /// Host names are resolved with the system resolver, which blocks; pass
-    /// socket addresses to avoid that.
+    /// A host name is resolved off this thread (see [`ToSocketAddrs`]);
+    /// literal addresses are used as they are.
     ///
     /// ```
     /// futures_lite::future::block_on(async {
@@ -63,7 +64,7 @@ impl TcpListener {
     /// ```
     pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
         let mut last_err = None;
-        for addr in addr.to_socket_addrs()? {
+        for addr in resolve(&addr).await? {
             match sys::bind_tcp_listener(addr) {
                 Ok(l) => return TcpListener::from_nonblocking(l),
                 Err(e) => last_err = Some(e),
@@ -200,10 +201,12 @@ pub struct TcpStream {
 }
 
 impl TcpStream {
-    /// Connects to the first of `addr`'s addresses that accepts.
+    /// Connects to the first of `addr`'s addresses that accepts (asyncio:
+    /// `loop.create_connection`, which also tries each address in turn).
     ///
-    /// The connect itself does not block the thread. Host names are resolved
-    /// with the system resolver, which does; pass socket addresses to avoid it.
+    /// Nothing here blocks the thread: a host name is resolved on the
+    /// blocking pool (see [`ToSocketAddrs`]), a literal address is used as
+    /// it is, and the connect itself waits for writability.
     ///
     /// ```
     /// futures_lite::future::block_on(async {
@@ -216,7 +219,7 @@ impl TcpStream {
     /// ```
     pub async fn connect<A: ToSocketAddrs>(addr: A) -> io::Result<TcpStream> {
         let mut last_err = None;
-        for addr in addr.to_socket_addrs()? {
+        for addr in resolve(&addr).await? {
             match TcpStream::connect_addr(addr).await {
                 Ok(s) => return Ok(s),
                 Err(e) => last_err = Some(e),

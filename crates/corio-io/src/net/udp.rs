@@ -2,8 +2,9 @@
 
 use std::fmt;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 
+use super::addr::{resolve, ToSocketAddrs};
 use super::Async;
 
 /// A UDP socket.
@@ -26,9 +27,11 @@ pub struct UdpSocket {
 }
 
 impl UdpSocket {
-    /// Binds to the first of `addr`'s addresses that accepts the bind.
+    /// Binds to the first of `addr`'s addresses that accepts the bind; a
+    /// host name is resolved off this thread (see [`ToSocketAddrs`]).
     pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<UdpSocket> {
-        UdpSocket::from_std(std::net::UdpSocket::bind(addr)?)
+        let addrs: Vec<SocketAddr> = resolve(&addr).await?.collect();
+        UdpSocket::from_std(std::net::UdpSocket::bind(&addrs[..])?)
     }
 
     /// Wraps a std socket (switching it to non-blocking mode).
@@ -67,13 +70,14 @@ impl UdpSocket {
     /// .unwrap();
     /// ```
     pub async fn connect<A: ToSocketAddrs>(&self, addr: A) -> io::Result<()> {
-        self.inner.get_ref().connect(addr)
+        let addrs: Vec<SocketAddr> = resolve(&addr).await?.collect();
+        self.inner.get_ref().connect(&addrs[..])
     }
 
     /// Sends a datagram to `addr` (its first resolved address).
     pub async fn send_to<A: ToSocketAddrs>(&self, buf: &[u8], addr: A) -> io::Result<usize> {
-        let addr = addr
-            .to_socket_addrs()?
+        let addr = resolve(&addr)
+            .await?
             .next()
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to send to"))?;
         self.inner.write_with(|s| s.send_to(buf, addr)).await

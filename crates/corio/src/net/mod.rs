@@ -24,4 +24,7 @@
 //! .unwrap();
 //! ```
 
+mod dns;
+
 pub use corio_io::net::*;
+pub use dns::lookup_host;
