@@ -5,8 +5,9 @@
 //! took. `compare` interleaves the runtimes run by run and reports medians;
 //! the criterion benches call the same functions.
 //!
-//! Each concern has its own file: `spawn.rs` (scheduler), `sync.rs`
-//! (primitives), `io.rs` (timers and loopback TCP). Each file exposes
+//! Each concern has its own file: `spawn.rs` (scheduler), `tasks.rs`
+//! (gather, TaskGroup, eager spawns), `sync.rs` (primitives), `io.rs`
+//! (timers and loopback TCP). Each file exposes
 //! `pub fn workloads() -> Vec<Workload>`.
 #![allow(dead_code)]
 
@@ -17,6 +18,7 @@ use std::time::Duration;
 pub(crate) mod io;
 pub(crate) mod spawn;
 pub(crate) mod sync;
+pub(crate) mod tasks;
 
 /// The runtimes under comparison, built once with the same number of workers.
 pub(crate) struct Peers {
@@ -115,6 +117,7 @@ pub(crate) struct Workload {
 /// Every workload of every file, in table order.
 pub(crate) fn all() -> Vec<Workload> {
     let mut v = spawn::workloads();
+    v.extend(tasks::workloads());
     v.extend(sync::workloads());
     v.extend(io::workloads());
     v
