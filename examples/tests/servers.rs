@@ -376,6 +376,19 @@ fn run_to_completion(exe: &str, args: &[&str]) -> String {
 fn tour_runs_on_defaults_and_exits_cleanly() {
     let out = run_to_completion(env!("CARGO_BIN_EXE_tour"), &[]);
     assert!(out.contains("hello from corio"), "{out}");
+    assert!(out.contains(r#"= "replica""#), "race: {out}");
+    assert!(
+        out.contains("finished when spawn returned = true"),
+        "eager: {out}"
+    );
+    assert!(
+        out.contains("[request 17] in a gather! child"),
+        "task-local: {out}"
+    );
+    assert!(
+        out.contains("[no request] in a spawned task"),
+        "task-local: {out}"
+    );
     assert!(out.contains("tour finished"), "{out}");
 }
 

@@ -25,8 +25,22 @@ fn main() -> io::Result<()> {
     println!("corio tour: asyncio's toolbox on a work-stealing runtime");
     // [asyncio.run(main())]
     corio::run(tour())?;
+    debug_mode()?;
     println!("\ntour finished in {:.0?}", start.elapsed());
     Ok(())
+}
+
+corio::task_local! {
+    // [contextvars.ContextVar]
+    static REQUEST_ID: u32;
+}
+
+/// Logs with the request id of the task-local scope it runs in.
+fn log(message: &str) -> String {
+    match REQUEST_ID.try_with(|id| *id) {
+        Ok(id) => format!("[request {id}] {message}"),
+        Err(_) => format!("[no request] {message}"),
+    }
 }
 
 async fn tour() -> io::Result<()> {
@@ -246,6 +260,104 @@ async fn tour() -> io::Result<()> {
         String::from_utf8_lossy(message),
         String::from_utf8_lossy(&reply)
     );
+
+    step(
+        8,
+        "race, select!, eager tasks, task-locals, a rescheduled timeout [asyncio 3.11-3.12]",
+    );
+    let primary = async {
+        let _on_cancel = OnDrop(|| println!("   race: the slower primary was dropped (cancelled)"));
+        sleep(Duration::from_millis(80)).await;
+        "primary"
+    };
+    let replica = async {
+        sleep(Duration::from_millis(20)).await;
+        "replica"
+    };
+    let winner = corio::race(primary, replica).await;
+    println!("   race(primary 80 ms, replica 20 ms) = {winner:?}");
+
+    let jobs = Queue::new(0);
+    jobs.put_nowait(7u32).expect("unbounded");
+    let picked = corio::select! {
+        job = jobs.get() => format!("job {}", job.expect("not shut down")),
+        _ = sleep(Duration::from_secs(10)) => "timed out".to_string(),
+    };
+    println!("   select!{{ queue.get() => .., sleep(10 s) => .. }} = {picked:?}");
+
+    // [asyncio.create_task(coro, eager_start=True)]
+    let ready = corio::task::Builder::new()
+        .eager(true)
+        .spawn(async { 6 * 7 });
+    println!(
+        "   eager task with a ready future: finished when spawn returned = {}, output {}",
+        ready.is_finished(),
+        ready.await.expect("does not panic")
+    );
+    let steps = Arc::new(AtomicUsize::new(0));
+    let waiting = {
+        let steps = steps.clone();
+        corio::task::Builder::new().eager(true).spawn(async move {
+            steps.fetch_add(1, Ordering::SeqCst); // runs inside spawn
+            sleep(Duration::from_millis(5)).await;
+            steps.fetch_add(1, Ordering::SeqCst); // runs later, as a task
+        })
+    };
+    println!(
+        "   eager task that sleeps: {} step done when spawn returned, the rest later",
+        steps.load(Ordering::SeqCst)
+    );
+    waiting.await.expect("does not panic");
+
+    let lines = REQUEST_ID
+        .scope(17, async {
+            let here = log("handled in the scope");
+            let nested = corio::gather!(async { log("in a gather! child") }).0;
+            let spawned = corio::spawn(async { log("in a spawned task") })
+                .await
+                .expect("does not panic");
+            [here, nested, spawned]
+        })
+        .await;
+    for line in lines {
+        println!("   task_local: {line}");
+    }
+
+    // [async with asyncio.timeout(t) as cm: cm.reschedule(later)]
+    let mut job = std::pin::pin!(wait_for(
+        sleep(Duration::from_millis(30)),
+        Duration::from_millis(10)
+    ));
+    job.as_mut()
+        .reschedule(Instant::now() + Duration::from_secs(1));
+    println!(
+        "   a 30 ms job under a 10 ms timeout, rescheduled to 1 s: {:?}",
+        job.await.map_err(|e| e.to_string())
+    );
+    Ok(())
+}
+
+/// Debug mode [PYTHONASYNCIODEBUG=1]: a task that blocks its worker longer
+/// than the slow-poll threshold is reported on stderr (no tracing
+/// subscriber is installed here) with its name and spawn location.
+fn debug_mode() -> io::Result<()> {
+    step(
+        9,
+        "debug mode: a slow poll reported on stderr [asyncio debug mode]",
+    );
+    let rt = corio::runtime::Builder::new()
+        .worker_threads(1)
+        .debug(true) // or CORIO_DEBUG=1
+        .slow_poll_threshold(Duration::from_millis(50))
+        .build()?;
+    let sluggish = corio::task::Builder::new().name("sluggish").spawn_on(
+        async { std::thread::sleep(Duration::from_millis(80)) },
+        &rt.handle(),
+    );
+    rt.block_on(sluggish)
+        .map_err(|e| io::Error::other(e.to_string()))?;
+    drop(rt);
+    println!("   (the report above, on stderr, names the task and where it was spawned)");
     Ok(())
 }
 
