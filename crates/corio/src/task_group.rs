@@ -366,7 +366,26 @@ impl<T, E> TaskGroup<T, E> {
     }
 
     /// A `Clone + Send` handle that spawns into this group, for children that
-    /// add siblings.
+    /// add siblings (asyncio: a task calling `tg.create_task`).
+    ///
+    /// ```
+    /// # corio::run(async {
+    /// // A server: the accept loop is one child, each connection another.
+    /// let group = corio::task::TaskGroup::<(), std::io::Error>::new();
+    /// let connections = group.handle();
+    /// group.spawn(async move {
+    ///     for n in 0..3 {
+    ///         // (a real server would accept a connection here)
+    ///         connections.spawn(async move {
+    ///             println!("serving connection {n}");
+    ///             Ok(())
+    ///         });
+    ///     }
+    ///     Ok(())
+    /// });
+    /// group.join().await.unwrap(); // waits for the connections too
+    /// # });
+    /// ```
     pub fn handle(&self) -> TaskGroupHandle<T, E> {
         TaskGroupHandle {
             shared: self.shared.clone(),
@@ -383,7 +402,18 @@ impl<T, E> TaskGroup<T, E> {
         self.len() == 0
     }
 
-    /// How many children are running (spawned and not yet ended).
+    /// How many children are running (spawned and not yet ended); the
+    /// group's memory follows this number, not [`len`](Self::len).
+    ///
+    /// ```
+    /// # corio::run(async {
+    /// let group = corio::task::TaskGroup::<(), ()>::new();
+    /// group.spawn(std::future::pending());
+    /// assert_eq!((group.len(), group.live()), (1, 1));
+    /// group.cancel();
+    /// assert!(group.join().await.is_err()); // one child cancelled
+    /// # });
+    /// ```
     pub fn live(&self) -> usize {
         self.shared.state.lock().live.len()
     }
@@ -477,7 +507,8 @@ impl<T, E> TaskGroupHandle<T, E> {
     }
 
     /// Whether the group is cancelling its children (see
-    /// [`TaskGroup::is_cancelled`]).
+    /// [`TaskGroup::is_cancelled`]), or is closed: joined or dropped, so a
+    /// child spawned now would be cancelled at once.
     pub fn is_cancelled(&self) -> bool {
         self.shared.is_cancelled()
     }
