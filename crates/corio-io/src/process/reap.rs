@@ -176,6 +176,9 @@ struct Hub {
     generation: AtomicU64,
     /// Tasks (and orphans) waiting for the next SIGCHLD.
     waiters: Mutex<Vec<Waker>>,
+    /// The waker the listener is polled with (one, so that the socket's
+    /// waiter list holds it once however often the hub is polled).
+    broadcast: Waker,
 }
 
 static HUB: OnceLock<Hub> = OnceLock::new();
@@ -207,6 +210,7 @@ impl Hub {
             signals: Mutex::new(Signals::new(&[SIGCHLD])?),
             generation: AtomicU64::new(0),
             waiters: Mutex::new(Vec::new()),
+            broadcast: Waker::from(Arc::new(Broadcast)),
         };
         Ok(HUB.get_or_init(|| hub))
     }
@@ -223,8 +227,7 @@ impl Hub {
         let mut drained = false;
         let mut failed = false;
         {
-            let broadcast = Waker::from(Arc::new(Broadcast));
-            let mut bcx = Context::from_waker(&broadcast);
+            let mut bcx = Context::from_waker(&self.broadcast);
             let mut signals = self.signals.lock();
             loop {
                 match signals.poll_recv(&mut bcx) {
