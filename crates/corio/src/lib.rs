@@ -41,6 +41,8 @@
 //! | `asyncio.shield(task)`           | drop the [`task::JoinHandle`]: the task runs on    |
 //! | `wait_for(task, t)` cancelling `task` | [`task::JoinHandle::abort_on_drop`]           |
 //! | `asyncio.Lock`, `Queue`, ...     | [`sync`]                                           |
+//! | `asyncio.start_server(cb, h, p)` | [`net::start_server`]`(handler, addr)` → [`net::Server`] |
+//! | `asyncio.open_connection(h, p)`  | [`net::open_connection`]`(addr)` → ([`net::StreamReader`], [`net::StreamWriter`]) |
 //! | `loop.add_signal_handler(sig, f)` | [`signal::Signals`]`::new(&[sig])`, [`signal::ctrl_c`]`()` |
 //! | `asyncio.create_subprocess_exec` | [`process::Command`]`::new(prog).spawn()`          |
 //!

@@ -7,6 +7,11 @@
 //! a task per connection, the blocking pool) lives in this module's own
 //! files, one per concern.
 //!
+//! - [`start_server`] and [`Server`]: asyncio's `start_server`, a task per
+//!   connection, `close`, `shutdown(grace)`, `serve_forever`.
+//! - [`open_connection`], [`StreamReader`], [`StreamWriter`]: asyncio's
+//!   `open_connection` and its buffered reader and writer.
+//!
 //! ```
 //! use corio::io::{AsyncReadExt, AsyncWriteExt};
 //! use corio::net::{TcpListener, TcpStream};
@@ -28,3 +33,9 @@ mod dns;
 
 pub use corio_io::net::*;
 pub use dns::lookup_host;
+
+mod server;
+mod streams;
+
+pub use server::{start_server, Server};
+pub use streams::{open_connection, StreamReader, StreamWriter};
