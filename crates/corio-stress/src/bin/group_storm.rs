@@ -1,23 +1,30 @@
 //! TaskGroups and combinators at scale, with failures, panics and drops.
+//! Each round draws every child's role and delay from its seed.
 //!
-//! Invariants:
-//! - a group whose children all succeed joins to their values in spawn order;
-//! - a group with a failing child reports exactly the children that failed
-//!   (never one that was meant to succeed), and its endless children are
-//!   cancelled (else the watchdog fires);
+//! Invariants (fault injection that breaks each, via `CORIO_STRESS_FAULT`):
+//! - every group ends as its children's roles say: a group whose children
+//!   all succeed joins to their values in spawn order; a group with a
+//!   failing child reports exactly the children that failed (never one that
+//!   was meant to succeed), and its endless children are cancelled (else the
+//!   watchdog fires) (`fail_as_ok`: failing children return `Ok`);
 //! - dropping a group, joined or not, leaves no child alive: a counter of
-//!   live child futures returns to zero;
-//! - `wait(FirstCompleted)` in a loop and `as_completed` see every task
-//!   exactly once.
+//!   live child futures returns to zero (`leak_child`: one child's counter
+//!   guard is leaked);
+//! - `wait(FirstCompleted)` in a loop sees every task exactly once
+//!   (`wait_skip`: the loop forgets one finished task);
+//! - `as_completed` yields every task's output exactly once
+//!   (`as_completed_skip`: the stream's first output is thrown away).
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use corio_stress::{fault, Common, Stress};
+
 use corio::task::TaskGroup;
 use corio::time::{sleep, wait_for};
 use corio::ReturnWhen;
-use corio_stress::{Args, Report, Rng, Watchdog};
+use corio_stress::Rng;
 
 const NAME: &str = "group_storm";
 const PANIC_MESSAGE: &str = "group_storm: expected panic";
@@ -61,7 +68,12 @@ struct Tally {
 }
 
 async fn child(role: Role, index: u64, delay_us: u64, alive: Alive) -> Result<u64, u64> {
-    let _alive = alive;
+    let _alive = if index == 0 && fault("leak_child") {
+        std::mem::forget(alive);
+        None
+    } else {
+        Some(alive)
+    };
     if delay_us > 0 {
         sleep(Duration::from_micros(delay_us)).await;
     } else {
@@ -69,6 +81,7 @@ async fn child(role: Role, index: u64, delay_us: u64, alive: Alive) -> Result<u6
     }
     match role {
         Role::Succeed => Ok(index),
+        Role::Fail if fault("fail_as_ok") => Ok(index),
         Role::Fail => Err(index),
         Role::Panic => panic!("{PANIC_MESSAGE}"),
         Role::Forever => std::future::pending().await,
@@ -139,10 +152,11 @@ async fn run_group(seed: u64, children: u64, alive: Arc<AtomicI64>) -> Result<Gr
 }
 
 fn main() -> std::process::ExitCode {
-    let args = Args::parse(NAME);
-    let _watchdog = Watchdog::start(NAME, args.bound);
-    let started = Instant::now();
-    let mut report = Report::new(NAME);
+    let common: Common = corio_stress::parse(
+        NAME,
+        "TaskGroups with failures, panics and drops; wait and as_completed at scale",
+    );
+    let mut stress = Stress::start(NAME, &common);
     // The expected panics are part of the workload: keep them off stderr.
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -154,98 +168,130 @@ fn main() -> std::process::ExitCode {
             default_hook(info);
         }
     }));
-    let rt = corio_stress::runtime(NAME);
+    let rt = stress.runtime();
+    let ops = stress.ops();
 
-    // 1. Many groups at once, each on its own task.
-    let groups = 20_000 * args.scale;
-    let alive = Arc::new(AtomicI64::new(0));
-    let tally = rt.block_on({
-        let alive = alive.clone();
-        async move {
-            let drivers = (0..groups).map(|seed| corio::spawn(run_group(seed, 20, alive.clone())));
-            let mut tally = Tally::default();
-            for result in corio::gather(drivers).await {
-                match result {
-                    Ok(Ok(GroupEnd::Joined)) => tally.ok_groups += 1,
-                    Ok(Ok(GroupEnd::Failed)) => tally.failed_groups += 1,
-                    Ok(Ok(GroupEnd::Dropped)) => tally.dropped_groups += 1,
-                    Ok(Err(wrong)) => tally.wrong.push(wrong),
-                    Err(e) => tally.wrong.push(format!("group driver failed: {e:?}")),
+    stress.rounds(|round| {
+        let seed = round.seed;
+        // 1. Many groups at once, each on its own task.
+        let groups = 2_000 * round.scale;
+        let alive = Arc::new(AtomicI64::new(0));
+        let tally = rt.block_on({
+            let (alive, ops) = (alive.clone(), ops.clone());
+            async move {
+                let drivers = (0..groups).map(|g| {
+                    let ops = ops.clone();
+                    let run = run_group(corio_stress::splitmix(seed ^ g), 20, alive.clone());
+                    corio::spawn(async move {
+                        let end = run.await;
+                        ops.add(20);
+                        end
+                    })
+                });
+                let mut tally = Tally::default();
+                for result in corio::gather(drivers).await {
+                    match result {
+                        Ok(Ok(GroupEnd::Joined)) => tally.ok_groups += 1,
+                        Ok(Ok(GroupEnd::Failed)) => tally.failed_groups += 1,
+                        Ok(Ok(GroupEnd::Dropped)) => tally.dropped_groups += 1,
+                        Ok(Err(wrong)) => tally.wrong.push(wrong),
+                        Err(e) => tally.wrong.push(format!("group driver failed: {e:?}")),
+                    }
                 }
+                // Cancelled children are dropped by their own tasks, which may
+                // still be finishing: wait (bounded) for the count to settle.
+                let deadline = Instant::now() + Duration::from_secs(30);
+                while alive.load(Ordering::SeqCst) != 0 && Instant::now() < deadline {
+                    sleep(Duration::from_millis(1)).await;
+                }
+                tally
             }
-            // Cancelled children are dropped by their own tasks, which may
-            // still be finishing: wait (bounded) for the count to settle.
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while alive.load(Ordering::SeqCst) != 0 && Instant::now() < deadline {
-                sleep(Duration::from_millis(1)).await;
-            }
-            tally
-        }
-    });
-    println!(
-        "  groups: {} ok, {} failed, {} dropped",
-        tally.ok_groups, tally.failed_groups, tally.dropped_groups
-    );
-    for wrong in tally.wrong.iter().take(5) {
-        println!("    {wrong}");
-    }
-    report.check_eq("groups with a wrong outcome", tally.wrong.len(), 0);
-    report.check_eq("child futures still alive", alive.load(Ordering::SeqCst), 0);
+        });
+        let _ = (tally.ok_groups, tally.failed_groups, tally.dropped_groups);
+        round.check(
+            tally.wrong.is_empty(),
+            "every group ends as its children's roles say",
+            format_args!(
+                "{} of {groups} groups wrong, first: {:?}",
+                tally.wrong.len(),
+                tally.wrong.first()
+            ),
+        );
+        round.check_eq(
+            "no child future outlives its group",
+            alive.load(Ordering::SeqCst),
+            0,
+        );
 
-    // 2. asyncio's "while pending: done, pending = await wait(pending,
-    // FIRST_COMPLETED)" loop over many tasks.
-    let n = 5_000 * args.scale;
-    let (seen, sum, rounds) = rt.block_on(async move {
-        let mut pending: Vec<_> = (0..n)
-            .map(|i| {
+        // 2. asyncio's "while pending: done, pending = await wait(pending,
+        // FIRST_COMPLETED)" loop over many tasks.
+        let n = 1_000 * round.scale;
+        let (seen, sum) = rt.block_on(async move {
+            let mut pending: Vec<_> = (0..n)
+                .map(|i| {
+                    corio::spawn(async move {
+                        sleep(Duration::from_micros(Rng::new(seed ^ i).below(20_000))).await;
+                        i
+                    })
+                })
+                .collect();
+            let (mut seen, mut sum) = (0u64, 0u64);
+            let mut skip = fault("wait_skip");
+            while !pending.is_empty() {
+                let (done, rest) = corio::wait(pending, ReturnWhen::FirstCompleted)
+                    .await
+                    .expect("the loop runs only while tasks are pending");
+                for value in done {
+                    if std::mem::take(&mut skip) {
+                        continue;
+                    }
+                    seen += 1;
+                    sum += value.expect("task failed");
+                }
+                pending = rest;
+            }
+            (seen, sum)
+        });
+        ops.add(n);
+        round.check_eq(
+            "wait(FirstCompleted) loop sees every task once",
+            (seen, sum),
+            (n, n * (n - 1) / 2),
+        );
+
+        // 3. as_completed over many tasks.
+        let n = 10_000 * round.scale;
+        let (seen, sum) = rt.block_on(async move {
+            let handles = (0..n).map(|i| {
                 corio::spawn(async move {
-                    sleep(Duration::from_micros(Rng::new(i).below(20_000))).await;
+                    if i % 3 == 0 {
+                        sleep(Duration::from_micros(i % 5_000)).await;
+                    } else {
+                        corio::yield_now().await;
+                    }
                     i
                 })
-            })
-            .collect();
-        let (mut seen, mut sum, mut rounds) = (0u64, 0u64, 0u64);
-        while !pending.is_empty() {
-            let (done, rest) = corio::wait(pending, ReturnWhen::FirstCompleted)
-                .await
-                .expect("the loop runs only while tasks are pending");
-            rounds += 1;
-            for value in done {
+            });
+            let mut stream = corio::as_completed(handles);
+            let (mut seen, mut sum) = (0u64, 0u64);
+            if fault("as_completed_skip") {
+                let _ = stream.next().await;
+            }
+            while let Some(value) = stream.next().await {
                 seen += 1;
                 sum += value.expect("task failed");
             }
-            pending = rest;
-        }
-        (seen, sum, rounds)
-    });
-    println!("  wait loop: {n} tasks in {rounds} rounds");
-    report.check_eq("wait(FirstCompleted) loop: tasks seen", seen, n);
-    report.check_eq("wait(FirstCompleted) loop: sum", sum, n * (n - 1) / 2);
-
-    // 3. as_completed over many tasks.
-    let n = 50_000 * args.scale;
-    let (seen, sum) = rt.block_on(async move {
-        let handles = (0..n).map(|i| {
-            corio::spawn(async move {
-                if i % 3 == 0 {
-                    sleep(Duration::from_micros(i % 5_000)).await;
-                } else {
-                    corio::yield_now().await;
-                }
-                i
-            })
+            (seen, sum)
         });
-        let mut stream = corio::as_completed(handles);
-        let (mut seen, mut sum) = (0u64, 0u64);
-        while let Some(value) = stream.next().await {
-            seen += 1;
-            sum += value.expect("task failed");
-        }
-        (seen, sum)
+        ops.add(n);
+        round.check_eq(
+            "as_completed yields every output once",
+            (seen, sum),
+            (n, n * (n - 1) / 2),
+        );
     });
-    report.check_eq("as_completed: outputs", seen, n);
-    report.check_eq("as_completed: sum", sum, n * (n - 1) / 2);
 
+    stress.alive();
     drop(rt);
-    report.finish(started)
+    stress.finish()
 }

@@ -1,27 +1,35 @@
 //! Pairs of tasks bouncing a counter through two one-slot queues, so every
-//! message is a cross-task (and usually cross-worker) wake-up.
+//! message is a cross-task (and usually cross-worker) wake-up. Each round
+//! draws the number of pairs (1 to 2,000) and rounds per pair from its seed.
 //!
-//! Invariants: every ball comes back exactly once and in order (each pong
-//! carries the ping's value plus one), every pair finishes all its rounds,
-//! and nothing hangs (watchdog).
+//! Invariants (fault injection that breaks each, via `CORIO_STRESS_FAULT`):
+//! - every ball comes back exactly once and in order: each pong carries the
+//!   ping's value plus one (`bad_pong`: the echo adds two once);
+//! - every pair finishes all its round trips (`short_pair`: one pair stops a
+//!   round early).
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use corio::sync::Queue;
-use corio_stress::{Args, Report, Watchdog};
+use corio_stress::{fault, Common, Stress};
 
 const NAME: &str = "ping_pong";
 
 fn main() -> std::process::ExitCode {
-    let args = Args::parse(NAME);
-    let _watchdog = Watchdog::start(NAME, args.bound);
-    let started = Instant::now();
-    let mut report = Report::new(NAME);
-    let rt = corio_stress::runtime(NAME);
+    let common: Common = corio_stress::parse(
+        NAME,
+        "Pairs of tasks bouncing values through one-slot queues",
+    );
+    let mut stress = Stress::start(NAME, &common);
+    let rt = stress.runtime();
+    let ops = stress.ops();
 
-    for (pairs, rounds) in [(1u64, 200_000u64), (64, 5_000), (1_000, 300)] {
-        let rounds = rounds * args.scale;
+    stress.rounds(|round| {
+        let mut rng = round.rng(0);
+        let pairs = [1, 2, 16, 64, 500, 2_000][rng.below(6) as usize];
+        // About 100,000 round trips per round at scale 1.
+        let rounds = (100_000 / pairs).max(20) * round.scale;
+        let ops = ops.clone();
         let results: Vec<Result<u64, String>> = rt.block_on(async move {
             let players = (0..pairs).map(|pair| {
                 let ping = Arc::new(Queue::new(1));
@@ -29,16 +37,28 @@ fn main() -> std::process::ExitCode {
                 let echo = {
                     let (ping, pong) = (ping.clone(), pong.clone());
                     corio::spawn(async move {
-                        for _ in 0..rounds {
+                        for i in 0..rounds {
                             let ball: u64 = ping.get().await.map_err(|_| "ping queue shut")?;
-                            pong.put(ball + 1).await.map_err(|_| "pong queue shut")?;
+                            let step = if pair == 0 && i == 5 && fault("bad_pong") {
+                                2
+                            } else {
+                                1
+                            };
+                            pong.put(ball + step).await.map_err(|_| "pong queue shut")?;
                         }
                         Ok::<_, &'static str>(())
                     })
                 };
+                let ops = ops.clone();
                 corio::spawn(async move {
                     let mut ball = pair * 1_000_000_000;
-                    for round in 0..rounds {
+                    let mut done = 0;
+                    let mine = if pair == 0 && fault("short_pair") {
+                        rounds - 1
+                    } else {
+                        rounds
+                    };
+                    for round in 0..mine {
                         ping.put(ball)
                             .await
                             .map_err(|_| "ping queue shut".to_owned())?;
@@ -49,9 +69,18 @@ fn main() -> std::process::ExitCode {
                             ));
                         }
                         ball = back;
+                        done += 1;
+                        if done % 1_000 == 0 {
+                            ops.add(1_000);
+                        }
+                    }
+                    ops.add(done % 1_000);
+                    if mine < rounds {
+                        echo.abort();
+                        return Ok(done);
                     }
                     match echo.await {
-                        Ok(Ok(())) => Ok(rounds),
+                        Ok(Ok(())) => Ok(done),
                         other => Err(format!("pair {pair}: echo task ended with {other:?}")),
                     }
                 })
@@ -66,19 +95,24 @@ fn main() -> std::process::ExitCode {
         for error in errors.iter().take(5) {
             println!("    {error}");
         }
-        report.check_eq(
-            &format!("{pairs} pairs x {rounds} rounds: failed pairs"),
-            errors.len(),
-            0,
+        round.check(
+            errors.is_empty(),
+            "every pong is its ping plus one",
+            format_args!(
+                "{pairs} pairs x {rounds}: {} pairs failed, first: {:?}",
+                errors.len(),
+                errors.first()
+            ),
         );
         let total: u64 = results.iter().filter_map(|r| r.as_ref().ok()).sum();
-        report.check_eq(
-            &format!("{pairs} pairs x {rounds} rounds: round trips"),
+        round.check_eq(
+            "every pair finishes all its round trips",
             total,
             pairs * rounds,
         );
-    }
+    });
 
+    stress.alive();
     drop(rt);
-    report.finish(started)
+    stress.finish()
 }

@@ -2,22 +2,31 @@
 //! worker, with random cancellation: waits cut short by `wait_for` timeouts
 //! and whole tasks aborted mid-wait or while holding what they acquired.
 //!
-//! Invariants:
-//! - Lock: never two holders at once; the protected counter equals the number
-//!   of critical sections entered; the lock ends free.
-//! - Semaphore: never more holders than permits; every permit comes back
-//!   (`available_permits()` ends where it started).
-//! - Queue: every item put is got exactly once (none lost, none duplicated),
-//!   `join()` returns once every item is `task_done`.
+//! Each round draws every timeout, every cancellation and every abort from
+//! its seed.
+//!
+//! Invariants (fault injection that breaks each, via `CORIO_STRESS_FAULT`):
+//! - Lock: never two holders at once (`lock_bypass`: one task enters the
+//!   critical section without the lock); the protected counter equals the
+//!   number of critical sections entered (`lock_lost_update`: one section
+//!   does not update the counter).
+//! - Semaphore: never more holders than permits (`sem_bypass`: one task
+//!   holds without a permit); every permit comes back, `available_permits()`
+//!   ends where it started (`sem_forget`: one permit is forgotten); no holder
+//!   left on record (`sem_stuck_holder`: one holder never leaves the count).
+//! - Queue: every item put is got exactly once (`queue_lose_item`: a
+//!   consumer throws one item away; `queue_dup_item`: one item is recorded
+//!   twice); `join()` returns once every item is `task_done`
+//!   (`queue_skip_done`: one `task_done` is skipped, so `join` times out).
 //! - Nothing hangs (watchdog): a lost hand-off would strand a waiter.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use corio::sync::{Lock, Queue, Semaphore};
 use corio::time::wait_for;
-use corio_stress::{Args, Report, Rng, Watchdog};
+use corio_stress::{fault, Common, Ops, Rng, Round, Stress};
 
 const NAME: &str = "sync_storm";
 
@@ -43,9 +52,10 @@ fn short(rng: &mut Rng) -> Duration {
     Duration::from_micros(rng.below(2_000))
 }
 
-fn lock_storm(rt: &corio::runtime::Runtime, report: &mut Report, scale: u64) {
+fn lock_storm(rt: &corio::runtime::Runtime, round: &mut Round<'_>, ops: &Ops) {
     let tasks = 200u64;
-    let rounds = 1_000 * scale;
+    let rounds = 100 * round.scale;
+    let seed = round.seed;
     let lock = Arc::new(Lock::new(0u64));
     let inside = Arc::new(AtomicBool::new(false));
     let entered = Arc::new(AtomicU64::new(0));
@@ -59,6 +69,7 @@ fn lock_storm(rt: &corio::runtime::Runtime, report: &mut Report, scale: u64) {
             overlaps.clone(),
             timeouts.clone(),
         );
+        let ops = ops.clone();
         async move {
             let handles: Vec<_> = (0..tasks)
                 .map(|t| {
@@ -69,9 +80,19 @@ fn lock_storm(rt: &corio::runtime::Runtime, report: &mut Report, scale: u64) {
                         overlaps.clone(),
                         timeouts.clone(),
                     );
+                    let ops = ops.clone();
                     corio::spawn(async move {
-                        let mut rng = Rng::new(t);
+                        let mut rng = Rng::new(corio_stress::splitmix(seed ^ t));
                         for _ in 0..rounds {
+                            ops.add(1);
+                            if t == 0 && fault("lock_bypass") {
+                                if inside.swap(true, Ordering::SeqCst) {
+                                    overlaps.fetch_add(1, Ordering::SeqCst);
+                                }
+                                corio::yield_now().await;
+                                inside.store(false, Ordering::SeqCst);
+                                continue;
+                            }
                             let mut guard = if rng.chance(20) {
                                 match wait_for(lock.acquire(), short(&mut rng)).await {
                                     Ok(guard) => guard,
@@ -89,7 +110,9 @@ fn lock_storm(rt: &corio::runtime::Runtime, report: &mut Report, scale: u64) {
                             let _leave = Leave(&inside);
                             // Counter and tally move together: an abort can
                             // only land at an await, never between them.
-                            *guard += 1;
+                            if !(t == 1 && fault("lock_lost_update")) {
+                                *guard += 1;
+                            }
                             entered.fetch_add(1, Ordering::SeqCst);
                             if rng.chance(10) {
                                 corio::yield_now().await;
@@ -99,7 +122,7 @@ fn lock_storm(rt: &corio::runtime::Runtime, report: &mut Report, scale: u64) {
                 })
                 .collect();
             // Abort a random tenth of the tasks while they run.
-            let mut rng = Rng::new(0xAB);
+            let mut rng = Rng::new(corio_stress::splitmix(seed ^ 0xAB));
             let mut to_abort = Vec::new();
             let mut to_join = Vec::new();
             for handle in handles {
@@ -128,40 +151,49 @@ fn lock_storm(rt: &corio::runtime::Runtime, report: &mut Report, scale: u64) {
         Ok(lock) => lock.into_inner(),
         Err(_) => panic!("lock still shared after every task finished"),
     };
-    println!(
-        "  lock: {} sections, {} timed out waits, {aborted} tasks aborted",
-        entered.load(Ordering::SeqCst),
-        timeouts.load(Ordering::SeqCst)
-    );
-    report.check_eq(
-        "lock: overlapping holders",
+    // Cancellation did happen (timeouts, aborts) for the round to mean much;
+    // not an invariant, since a lightly loaded run may see no timeout.
+    let _ = (aborted, timeouts.load(Ordering::SeqCst));
+    round.check_eq(
+        "lock: never two holders at once",
         overlaps.load(Ordering::SeqCst),
         0,
     );
-    report.check_eq(
+    round.check_eq(
         "lock: counter == sections entered",
         value,
         entered.load(Ordering::SeqCst),
     );
 }
 
-fn semaphore_storm(rt: &corio::runtime::Runtime, report: &mut Report, scale: u64) {
+fn semaphore_storm(rt: &corio::runtime::Runtime, round: &mut Round<'_>, ops: &Ops) {
     const PERMITS: usize = 7;
     let tasks = 300u64;
-    let rounds = 1_000 * scale;
+    let rounds = 100 * round.scale;
+    let seed = round.seed;
     let sem = Arc::new(Semaphore::new(PERMITS));
     let in_use = Arc::new(AtomicUsize::new(0));
     let max_seen = Arc::new(AtomicUsize::new(0));
     rt.block_on({
         let (sem, in_use, max_seen) = (sem.clone(), in_use.clone(), max_seen.clone());
+        let ops = ops.clone();
         async move {
             let handles: Vec<_> = (0..tasks)
                 .map(|t| {
                     let (sem, in_use, max_seen) = (sem.clone(), in_use.clone(), max_seen.clone());
+                    let ops = ops.clone();
                     corio::spawn(async move {
-                        let mut rng = Rng::new(1_000 + t);
-                        for _ in 0..rounds {
+                        let mut rng = Rng::new(corio_stress::splitmix(seed ^ (1_000 + t)));
+                        for i in 0..rounds {
+                            ops.add(1);
                             let n = if rng.chance(20) { 2 } else { 1 };
+                            if t == 0 && fault("sem_bypass") {
+                                let now = in_use.fetch_add(1, Ordering::SeqCst) + 1;
+                                max_seen.fetch_max(now, Ordering::SeqCst);
+                                corio::yield_now().await;
+                                in_use.fetch_sub(1, Ordering::SeqCst);
+                                continue;
+                            }
                             let acquire = sem.acquire_many(n);
                             let _permit = if rng.chance(25) {
                                 match wait_for(acquire, short(&mut rng)).await {
@@ -174,6 +206,13 @@ fn semaphore_storm(rt: &corio::runtime::Runtime, report: &mut Report, scale: u64
                             .expect("semaphore closed");
                             let now = in_use.fetch_add(n, Ordering::SeqCst) + n;
                             let _release = (0..n).map(|_| Release(&in_use)).collect::<Vec<_>>();
+                            if t == 1 && i == 0 && fault("sem_stuck_holder") {
+                                in_use.fetch_add(1, Ordering::SeqCst);
+                            }
+                            if t == 2 && i == 0 && fault("sem_forget") {
+                                let extra = sem.acquire().await.expect("semaphore closed");
+                                extra.forget();
+                            }
                             max_seen.fetch_max(now, Ordering::SeqCst);
                             if rng.chance(30) {
                                 corio::yield_now().await;
@@ -186,7 +225,7 @@ fn semaphore_storm(rt: &corio::runtime::Runtime, report: &mut Report, scale: u64
                     })
                 })
                 .collect();
-            let mut rng = Rng::new(0xCD);
+            let mut rng = Rng::new(corio_stress::splitmix(seed ^ 0xCD));
             for handle in &handles {
                 if rng.chance(10) {
                     handle.abort();
@@ -199,34 +238,39 @@ fn semaphore_storm(rt: &corio::runtime::Runtime, report: &mut Report, scale: u64
             }
         }
     });
-    println!(
-        "  semaphore: at most {} holders seen",
-        max_seen.load(Ordering::SeqCst)
-    );
-    report.check(
+    round.check(
         max_seen.load(Ordering::SeqCst) <= PERMITS,
+        "semaphore: holders never exceed the permits",
         format_args!(
-            "semaphore: holders never exceed {PERMITS} (max {})",
+            "max {} holders, {PERMITS} permits",
             max_seen.load(Ordering::SeqCst)
         ),
     );
-    report.check_eq(
+    round.check_eq(
         "semaphore: permits conserved",
         sem.available_permits(),
         PERMITS,
     );
-    report.check_eq("semaphore: holders left", in_use.load(Ordering::SeqCst), 0);
+    round.check_eq(
+        "semaphore: no holder left",
+        in_use.load(Ordering::SeqCst),
+        0,
+    );
 }
 
-fn queue_storm(rt: &corio::runtime::Runtime, report: &mut Report, scale: u64) {
-    let producers = 16u64;
-    let consumers = 16u64;
-    let per_producer = 25_000 * scale;
+fn queue_storm(rt: &corio::runtime::Runtime, round: &mut Round<'_>, ops: &Ops) {
+    let seed = round.seed;
+    let mut rng = round.rng(3);
+    let producers = 1 + rng.below(32);
+    let consumers = 1 + rng.below(32);
+    let per_producer = 50_000 / producers * round.scale;
+    let capacity = [1, 2, 8, 64, 0][rng.below(5) as usize];
     let total = producers * per_producer;
-    let queue = Arc::new(Queue::new(8));
+    let queue = Arc::new(Queue::new(capacity));
     let seen: Arc<Vec<AtomicU64>> = Arc::new((0..total).map(|_| AtomicU64::new(0)).collect());
     let (put_timeouts, get_timeouts, joined) = rt.block_on({
         let (queue, seen) = (queue.clone(), seen.clone());
+        let ops = ops.clone();
         async move {
             let put_timeouts = Arc::new(AtomicU64::new(0));
             let get_timeouts = Arc::new(AtomicU64::new(0));
@@ -234,7 +278,7 @@ fn queue_storm(rt: &corio::runtime::Runtime, report: &mut Report, scale: u64) {
                 .map(|p| {
                     let (queue, put_timeouts) = (queue.clone(), put_timeouts.clone());
                     corio::spawn(async move {
-                        let mut rng = Rng::new(2_000 + p);
+                        let mut rng = Rng::new(corio_stress::splitmix(seed ^ (2_000 + p)));
                         for i in 0..per_producer {
                             let item = p * per_producer + i;
                             // A put cut short by its timeout did not put:
@@ -257,8 +301,9 @@ fn queue_storm(rt: &corio::runtime::Runtime, report: &mut Report, scale: u64) {
                 .map(|c| {
                     let (queue, seen, get_timeouts) =
                         (queue.clone(), seen.clone(), get_timeouts.clone());
+                    let ops = ops.clone();
                     corio::spawn(async move {
-                        let mut rng = Rng::new(3_000 + c);
+                        let mut rng = Rng::new(corio_stress::splitmix(seed ^ (3_000 + c)));
                         loop {
                             let item = if rng.chance(20) {
                                 match wait_for(queue.get(), short(&mut rng)).await {
@@ -273,8 +318,16 @@ fn queue_storm(rt: &corio::runtime::Runtime, report: &mut Report, scale: u64) {
                             };
                             // Err: shut down and drained.
                             let Ok(item) = item else { return };
-                            seen[item as usize].fetch_add(1, Ordering::SeqCst);
-                            queue.task_done().expect("task_done");
+                            ops.add(1);
+                            if !(item == 5 && fault("queue_lose_item")) {
+                                seen[item as usize].fetch_add(1, Ordering::SeqCst);
+                            }
+                            if item == 6 && fault("queue_dup_item") {
+                                seen[item as usize].fetch_add(1, Ordering::SeqCst);
+                            }
+                            if !(item == 7 && fault("queue_skip_done")) {
+                                queue.task_done().expect("task_done");
+                            }
                         }
                     })
                 })
@@ -283,7 +336,7 @@ fn queue_storm(rt: &corio::runtime::Runtime, report: &mut Report, scale: u64) {
                 result.expect("producer failed");
             }
             // Every item was put; join() returns once every one is done.
-            let joined = wait_for(queue.join(), Duration::from_secs(30))
+            let joined = wait_for(queue.join(), Duration::from_secs(10))
                 .await
                 .is_ok();
             queue.shutdown(false);
@@ -302,28 +355,36 @@ fn queue_storm(rt: &corio::runtime::Runtime, report: &mut Report, scale: u64) {
         .filter(|n| n.load(Ordering::SeqCst) == 0)
         .count();
     let duplicated = seen.iter().filter(|n| n.load(Ordering::SeqCst) > 1).count();
-    println!("  queue: {total} items, {put_timeouts} put and {get_timeouts} get timeouts");
-    report.check_eq("queue: items lost", lost, 0);
+    let _ = (put_timeouts, get_timeouts);
+    round.check_eq("queue: no item lost", lost, 0);
     if duplicated > 0 {
         // A put is retried only after its wait_for timed out; an item got
         // twice means a put cut short by its timeout had put its item
         // anyway, against asyncio's rule that a cancelled put did not put.
         println!("    a put cancelled by its timeout had put its item ({duplicated} items)");
     }
-    report.check_eq("queue: items got twice", duplicated, 0);
-    report.check(joined, "queue: join() returned after every task_done");
-    report.check_eq("queue: left in queue", queue.qsize(), 0);
+    round.check_eq("queue: no item got twice", duplicated, 0);
+    round.check(
+        joined,
+        "queue: join() returns once every item is task_done",
+        format_args!("join() still waiting 10 s after the last put ({total} items)"),
+    );
 }
 
 fn main() -> std::process::ExitCode {
-    let args = Args::parse(NAME);
-    let _watchdog = Watchdog::start(NAME, args.bound);
-    let started = Instant::now();
-    let mut report = Report::new(NAME);
-    let rt = corio_stress::runtime(NAME);
-    lock_storm(&rt, &mut report, args.scale);
-    semaphore_storm(&rt, &mut report, args.scale);
-    queue_storm(&rt, &mut report, args.scale);
+    let common: Common = corio_stress::parse(
+        NAME,
+        "Lock, Semaphore and Queue under contention with random cancellation",
+    );
+    let mut stress = Stress::start(NAME, &common);
+    let rt = stress.runtime();
+    let ops = stress.ops();
+    stress.rounds(|round| {
+        lock_storm(&rt, round, &ops);
+        semaphore_storm(&rt, round, &ops);
+        queue_storm(&rt, round, &ops);
+    });
+    stress.alive();
     drop(rt);
-    report.finish(started)
+    stress.finish()
 }
