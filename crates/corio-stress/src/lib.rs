@@ -213,11 +213,13 @@ impl Stress {
     /// Sets the runtime whose live tasks the progress line reports (`None`
     /// before dropping it: the progress thread's handle must not outlive it).
     pub fn watch(&self, handle: Option<Handle>) {
-        *self
-            .shared
-            .watched
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = handle;
+        self.watcher().watch(handle);
+    }
+
+    /// A handle on [`Stress::watch`] that a round can own (for binaries
+    /// that build a runtime per round).
+    pub fn watcher(&self) -> Watcher {
+        Watcher(self.shared.clone())
     }
 
     /// Runs `round` for round numbers `--first-round`, `--first-round + 1`,
@@ -322,6 +324,17 @@ impl Stress {
     }
 }
 
+/// Sets which runtime the progress line reports; from [`Stress::watcher`].
+#[derive(Debug, Clone)]
+pub struct Watcher(Arc<Shared>);
+
+impl Watcher {
+    /// As [`Stress::watch`].
+    pub fn watch(&self, handle: Option<Handle>) {
+        *self.0.watched.lock().unwrap_or_else(|e| e.into_inner()) = handle;
+    }
+}
+
 /// The progress thread: a line a second, and the watchdog.
 fn progress(name: &'static str, shared: &Shared, hang: Duration) {
     let started = Instant::now();
@@ -405,7 +418,7 @@ impl Round<'_> {
     pub fn check(&mut self, holds: bool, invariant: &str, detail: impl Display) {
         *self.invariants.entry(invariant.to_string()).or_default() += 1;
         if !holds {
-            println!("  FAIL  {invariant}: {detail}");
+            println!("  FAIL  [{invariant}] {detail}");
             self.failure
                 .get_or_insert_with(|| format!("{invariant}: {detail}"));
         }

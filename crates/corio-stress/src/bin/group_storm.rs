@@ -6,7 +6,8 @@
 //!   all succeed joins to their values in spawn order; a group with a
 //!   failing child reports exactly the children that failed (never one that
 //!   was meant to succeed), and its endless children are cancelled (else the
-//!   watchdog fires) (`fail_as_ok`: failing children return `Ok`);
+//!   watchdog fires) (`ok_as_fail`: the first child of each group, when
+//!   meant to succeed, returns `Err`);
 //! - dropping a group, joined or not, leaves no child alive: a counter of
 //!   live child futures returns to zero (`leak_child`: one child's counter
 //!   guard is leaked);
@@ -80,8 +81,8 @@ async fn child(role: Role, index: u64, delay_us: u64, alive: Alive) -> Result<u6
         corio::yield_now().await;
     }
     match role {
+        Role::Succeed if index == 0 && fault("ok_as_fail") => Err(index),
         Role::Succeed => Ok(index),
-        Role::Fail if fault("fail_as_ok") => Ok(index),
         Role::Fail => Err(index),
         Role::Panic => panic!("{PANIC_MESSAGE}"),
         Role::Forever => std::future::pending().await,
@@ -200,7 +201,7 @@ fn main() -> std::process::ExitCode {
                 }
                 // Cancelled children are dropped by their own tasks, which may
                 // still be finishing: wait (bounded) for the count to settle.
-                let deadline = Instant::now() + Duration::from_secs(30);
+                let deadline = Instant::now() + Duration::from_secs(10);
                 while alive.load(Ordering::SeqCst) != 0 && Instant::now() < deadline {
                     sleep(Duration::from_millis(1)).await;
                 }

@@ -11,10 +11,11 @@
 //!   value (`wrong_value`: one future returns another value);
 //! - no sleep returns before its deadline (`early_sleep`: one task checks
 //!   against a deadline 1 s later);
-//! - aborted sleepers end cancelled (`sleeper_finishes`: one sleeper's
-//!   sleep is 0 ms, so it finishes before the abort);
+//! - aborted sleepers end cancelled (`sleeper_finishes`: one sleeper
+//!   returns after the wheel is counted, before the abort);
 //! - every armed sleep is in the wheel (`unarmed_sleeper`: one sleeper
-//!   reports in without arming its timer);
+//!   reports in without arming its timer, and arms it only after the wheel
+//!   is counted);
 //! - intervals tick as often as asked (`short_interval`: one interval stops
 //!   a tick early);
 //! - once every timer is done or dropped the wheel holds no more entries
@@ -144,16 +145,15 @@ fn main() -> std::process::ExitCode {
         let sleepers = 5_000 * round.scale;
         let (cancelled, armed_while_sleeping) = rt.block_on(async move {
             let started = Arc::new(corio::sync::Semaphore::new(0));
+            // For the fault injections: set once the wheel is counted.
+            let counted = Arc::new(corio::sync::Event::new());
+            let finished_early = Arc::new(corio::sync::Event::new());
             let handles: Vec<_> = (0..sleepers)
                 .map(|i| {
-                    let started = started.clone();
+                    let (started, counted, finished_early) =
+                        (started.clone(), counted.clone(), finished_early.clone());
                     corio::spawn(async move {
-                        let length = if i == 0 && fault("sleeper_finishes") {
-                            Duration::ZERO
-                        } else {
-                            Duration::from_secs(600)
-                        };
-                        let mut nap = std::pin::pin!(sleep(length));
+                        let mut nap = std::pin::pin!(sleep(Duration::from_secs(600)));
                         // Arm the timer, then report in.
                         if !(i == 1 && fault("unarmed_sleeper")) {
                             let _ = std::future::poll_fn(|cx| {
@@ -163,6 +163,14 @@ fn main() -> std::process::ExitCode {
                             .await;
                         }
                         started.release();
+                        if i == 0 && fault("sleeper_finishes") {
+                            counted.wait().await;
+                            finished_early.set();
+                            return;
+                        }
+                        if i == 1 && fault("unarmed_sleeper") {
+                            counted.wait().await;
+                        }
                         nap.await;
                     })
                 })
@@ -173,6 +181,10 @@ fn main() -> std::process::ExitCode {
                 .expect("semaphore closed");
             permits.forget();
             let armed = corio::time::timer_entries();
+            counted.set();
+            if fault("sleeper_finishes") {
+                finished_early.wait().await;
+            }
             for handle in &handles {
                 handle.abort();
             }
