@@ -74,31 +74,33 @@ use signal_hook_registry::SigId;
 
 use crate::net::Async;
 
-/// Interrupt from the keyboard (Ctrl-C); what [`ctrl_c`] listens for.
+/// Interrupt from the keyboard (Ctrl-C); what [`ctrl_c`] listens for
+/// (Python's `signal.SIGINT`).
 pub const SIGINT: i32 = libc::SIGINT;
 /// Termination request: what `kill PID`, systemd and container runtimes send
-/// to stop a service.
+/// to stop a service (Python's `signal.SIGTERM`).
 pub const SIGTERM: i32 = libc::SIGTERM;
-/// Hang-up of the controlling terminal; daemons use it for "reload".
+/// Hang-up of the controlling terminal; daemons use it for "reload"
+/// (Python's `signal.SIGHUP`).
 pub const SIGHUP: i32 = libc::SIGHUP;
-/// Quit from the keyboard (Ctrl-\\).
+/// Quit from the keyboard, Ctrl-\\ (Python's `signal.SIGQUIT`).
 pub const SIGQUIT: i32 = libc::SIGQUIT;
-/// User-defined signal 1.
+/// User-defined signal 1 (Python's `signal.SIGUSR1`).
 pub const SIGUSR1: i32 = libc::SIGUSR1;
-/// User-defined signal 2.
+/// User-defined signal 2 (Python's `signal.SIGUSR2`).
 pub const SIGUSR2: i32 = libc::SIGUSR2;
-/// A child process stopped or exited.
+/// A child process stopped or exited (Python's `signal.SIGCHLD`).
 pub const SIGCHLD: i32 = libc::SIGCHLD;
-/// The terminal window changed size.
+/// The terminal window changed size (Python's `signal.SIGWINCH`).
 pub const SIGWINCH: i32 = libc::SIGWINCH;
 /// A write to a pipe or socket with no reader (Rust programs ignore it by
-/// default and get `EPIPE` instead).
+/// default and get `EPIPE` instead; Python's `signal.SIGPIPE`).
 pub const SIGPIPE: i32 = libc::SIGPIPE;
-/// A timer set with `alarm(2)` expired.
+/// A timer set with `alarm(2)` expired (Python's `signal.SIGALRM`).
 pub const SIGALRM: i32 = libc::SIGALRM;
-/// Continue after a stop.
+/// Continue after a stop (Python's `signal.SIGCONT`).
 pub const SIGCONT: i32 = libc::SIGCONT;
-/// Stop from the keyboard (Ctrl-Z).
+/// Stop from the keyboard, Ctrl-Z (Python's `signal.SIGTSTP`).
 pub const SIGTSTP: i32 = libc::SIGTSTP;
 
 /// What the handler of one listener shares with the listener.
@@ -271,7 +273,23 @@ impl Signals {
         std::future::poll_fn(|cx| self.poll_recv(cx)).await
     }
 
-    /// The poll form of [`recv`](Self::recv).
+    /// The poll form of [`recv`](Self::recv), for hand-written futures
+    /// (what asyncio's loop does with the handler's wake-up byte).
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use corio_io::signal::{Signals, SIGWINCH};
+    ///
+    /// futures_lite::future::block_on(async {
+    ///     let mut signals = Signals::new(&[SIGWINCH])?;
+    ///     // SAFETY: raise(3) sends a signal the process now catches.
+    ///     unsafe { libc::raise(SIGWINCH) };
+    ///     let sig = poll_fn(|cx| signals.poll_recv(cx)).await;
+    ///     assert_eq!(sig, Some(SIGWINCH));
+    ///     std::io::Result::Ok(())
+    /// })
+    /// .unwrap();
+    /// ```
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<i32>> {
         let mut buf = [0u8; 64];
         loop {
@@ -390,7 +408,28 @@ pub fn ctrl_c() -> CtrlC {
     }
 }
 
-/// The future returned by [`ctrl_c`].
+/// The future returned by [`ctrl_c`]; its SIGINT handler is installed
+/// already. Race it against the work it should interrupt, as asyncio's
+/// `add_signal_handler(SIGINT, task.cancel)` does:
+///
+/// ```
+/// use std::time::Duration;
+///
+/// futures_lite::future::block_on(async {
+///     let interrupted = corio_io::signal::ctrl_c();
+///     let work = async {
+///         corio_io::time::sleep(Duration::from_millis(10)).await;
+///         Ok("done")
+///     };
+///     let outcome = futures_lite::future::or(work, async {
+///         interrupted.await.map(|()| "interrupted")
+///     })
+///     .await?;
+///     assert_eq!(outcome, "done"); // nobody pressed Ctrl-C
+///     std::io::Result::Ok(())
+/// })
+/// .unwrap();
+/// ```
 #[must_use = "futures do nothing unless awaited; the SIGINT handler is installed already"]
 pub struct CtrlC {
     /// The listener, or the error to report on the first poll; `None` once
