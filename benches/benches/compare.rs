@@ -38,6 +38,20 @@
 //!   `tokio` or `smol`; repeatable). With `--min-time 30`, a long loop of one
 //!   workload on one runtime to profile:
 //!   `perf record -g target/release/deps/compare-* --bench --filter ping_pong --runtime corio --min-time 30`.
+//!
+//! Two latency sections follow the table when selected (by the filters
+//! `mixed` and `main_rtt`, or by no filter), each printed as its own table
+//! of p50 / p99 / max round trips pooled over interleaved rounds
+//! (`workloads/latency.rs` says what they measure):
+//! - `--mixed-load LOAD` / `COMPARE_MIXED_LOAD`: CPU load of a `mixed` row,
+//!   `TASKSxCHUNK` such as `8x500us` or `2x2ms`, or `0` (repeatable; default:
+//!   8x500us, 8x100us, 2x2ms, 0).
+//! - `--mixed-secs SECS` / `COMPARE_MIXED_SECS`: how long the client
+//!   measures, per runtime, per round (default 1).
+//! - `--rounds N` / `COMPARE_ROUNDS`: interleaved rounds of each latency
+//!   row (default 8).
+//! - `--rtt-exchanges N` / `COMPARE_RTT_EXCHANGES`: request/reply exchanges
+//!   per `main_rtt` measurement (default 5000).
 
 #[path = "../workloads/mod.rs"]
 mod workloads;
@@ -48,6 +62,7 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use workloads::latency::{self, percentile, Load, MainSide};
 use workloads::{Peers, RunFn, Workload};
 
 /// Fewer runs than this and the median of a noisy machine means little.
@@ -64,6 +79,10 @@ struct Options {
     timeout: Duration,
     /// Which of [`RUNTIMES`] to run.
     runtimes: [bool; 3],
+    mixed_loads: Vec<Load>,
+    mixed_secs: f64,
+    rounds: usize,
+    rtt_exchanges: usize,
 }
 
 impl Options {
@@ -85,6 +104,13 @@ impl Options {
             passes: env_num("COMPARE_PASSES", 3),
             timeout: Duration::from_secs(env_num("COMPARE_TIMEOUT", 120) as u64),
             runtimes: [true; 3],
+            mixed_loads: std::env::var("COMPARE_MIXED_LOAD")
+                .into_iter()
+                .map(|v| parse_load(&v))
+                .collect(),
+            mixed_secs: env_num("COMPARE_MIXED_SECS", 1) as f64,
+            rounds: env_num("COMPARE_ROUNDS", 8),
+            rtt_exchanges: env_num("COMPARE_RTT_EXCHANGES", 5000),
         };
         let mut only: Vec<String> = std::env::var("COMPARE_RUNTIME").into_iter().collect();
         let mut args = std::env::args().skip(1);
@@ -108,6 +134,14 @@ impl Options {
                     o.timeout = Duration::from_secs(number(&arg, &value("seconds")) as u64)
                 }
                 "--runtime" => only.push(value("corio, tokio or smol")),
+                "--mixed-load" => o.mixed_loads.push(parse_load(&value("a load"))),
+                "--mixed-secs" => {
+                    o.mixed_secs = value("seconds")
+                        .parse()
+                        .unwrap_or_else(|_| usage("--mixed-secs: not a number"))
+                }
+                "--rounds" => o.rounds = number(&arg, &value("a number")),
+                "--rtt-exchanges" => o.rtt_exchanges = number(&arg, &value("a number")),
                 "-h" | "--help" => usage(""),
                 s if s.starts_with('-') => usage(&format!("unknown option {s}")),
                 s => o.filters.push(s.to_string()),
@@ -121,15 +155,26 @@ impl Options {
             }
             o.runtimes = RUNTIMES.map(|r| only.iter().any(|n| n == r));
         }
-        if o.runs == 0 || o.workers == 0 || o.passes == 0 {
-            usage("--runs, --workers and --passes must be at least 1");
+        if o.runs == 0 || o.workers == 0 || o.passes == 0 || o.rounds == 0 {
+            usage("--runs, --workers, --passes and --rounds must be at least 1");
+        }
+        if o.mixed_loads.is_empty() {
+            o.mixed_loads = Load::DEFAULTS.to_vec();
         }
         o
     }
 
     fn selects(&self, w: &Workload) -> bool {
-        self.filters.is_empty() || self.filters.iter().any(|f| w.name.contains(f.as_str()))
+        self.selects_name(w.name)
     }
+
+    fn selects_name(&self, name: &str) -> bool {
+        self.filters.is_empty() || self.filters.iter().any(|f| name.contains(f.as_str()))
+    }
+}
+
+fn parse_load(v: &str) -> Load {
+    Load::parse(v).unwrap_or_else(|| usage(&format!("{v}: not a load like 8x500us, 2x2ms or 0")))
 }
 
 fn number(option: &str, v: &str) -> usize {
@@ -143,7 +188,8 @@ fn usage(problem: &str) -> ! {
     }
     eprintln!(
         "usage: cargo bench -p corio-benches --bench compare -- \
-         [--filter NAME]... [--runs N] [--min-time SECS] [--workers N] [--warmup N] [--passes N] [--timeout SECS] [--runtime NAME]..."
+         [--filter NAME]... [--runs N] [--min-time SECS] [--workers N] [--warmup N] [--passes N] [--timeout SECS] [--runtime NAME]... \
+         [--mixed-load LOAD]... [--mixed-secs SECS] [--rounds N] [--rtt-exchanges N]"
     );
     exit(if problem.is_empty() { 0 } else { 2 })
 }
@@ -444,7 +490,8 @@ fn main() {
         .into_iter()
         .filter(|w| o.selects(w))
         .collect();
-    if selected.is_empty() {
+    let (want_mixed, want_rtt) = (o.selects_name("mixed"), o.selects_name("main_rtt"));
+    if selected.is_empty() && !want_mixed && !want_rtt {
         usage("no workload matches the filter");
     }
     if o.runs < MIN_RUNS {
@@ -480,7 +527,15 @@ fn main() {
     }
     let rows: Vec<Row> = accs.into_iter().map(Acc::into_row).collect();
 
-    print_table(&rows, &o);
+    if !rows.is_empty() {
+        print_table(&rows, &o);
+    }
+    if want_mixed {
+        mixed_table(peers, &o);
+    }
+    if want_rtt {
+        main_rtt_table(peers, &o);
+    }
     eprintln!("compare: done in {:.1} s", started.elapsed().as_secs_f64());
     // Exit here: a hung workload's thread and runtimes are still around.
     exit(if rows.iter().any(|r| r.failed.is_some()) {
@@ -488,4 +543,181 @@ fn main() {
     } else {
         0
     });
+}
+
+/// Exits with status 3 if one latency measurement takes far longer than it
+/// should (a lost wakeup would otherwise hang the whole session).
+struct LatencyWatch {
+    since: std::sync::Arc<Mutex<Option<(String, Instant)>>>,
+}
+
+impl LatencyWatch {
+    fn new(timeout: Duration) -> LatencyWatch {
+        let since: std::sync::Arc<Mutex<Option<(String, Instant)>>> = Default::default();
+        let watched = since.clone();
+        std::thread::spawn(move || loop {
+            std::thread::sleep(Duration::from_millis(200));
+            if let Some((what, t)) = &*watched.lock().unwrap() {
+                if t.elapsed() > timeout {
+                    eprintln!("compare: {what} hung (> {} s)", timeout.as_secs());
+                    exit(3);
+                }
+            }
+        });
+        LatencyWatch { since }
+    }
+
+    fn run<T>(&self, what: String, f: impl FnOnce() -> T) -> T {
+        *self.since.lock().unwrap() = Some((what, Instant::now()));
+        let v = f();
+        *self.since.lock().unwrap() = None;
+        v
+    }
+}
+
+/// `p50 / p99 / max` of unsorted samples.
+fn spread(samples: &mut [Duration]) -> Option<[Duration; 3]> {
+    if samples.is_empty() {
+        return None;
+    }
+    samples.sort();
+    Some([
+        percentile(samples, 50.0),
+        percentile(samples, 99.0),
+        samples[samples.len() - 1],
+    ])
+}
+
+fn fmt_spread(s: Option<[Duration; 3]>) -> String {
+    s.map_or("—".to_string(), |[a, b, c]| {
+        format!(
+            "{} / {} / {}",
+            fmt_duration(a),
+            fmt_duration(b),
+            fmt_duration(c)
+        )
+    })
+}
+
+/// The `mixed` rows: every load on every selected runtime, interleaved
+/// round by round; pooled p50 / p99 / max and the ratios.
+fn mixed_table(peers: &Peers, o: &Options) {
+    let dur = Duration::from_secs_f64(o.mixed_secs);
+    let watch = LatencyWatch::new(o.timeout);
+    let loads = &o.mixed_loads;
+    let mut samples: Vec<[Vec<Duration>; 3]> = loads.iter().map(|_| Default::default()).collect();
+    let started = Instant::now();
+    for round in 0..o.rounds {
+        for (li, load) in loads.iter().enumerate() {
+            for i in ORDERS[(round + li) % ORDERS.len()] {
+                if !o.runtimes[i] {
+                    continue;
+                }
+                std::thread::sleep(GAP);
+                let what = format!("mixed {} on {}", load.label(), RUNTIMES[i]);
+                let mut s = watch.run(what, || latency::mixed(peers, i, *load, dur));
+                let mut sorted = s.clone();
+                sorted.sort();
+                eprintln!(
+                    "mixed {:<12} round {:>2} {:<5} n {:>5}  p50 {:>9}  p99 {:>9}  max {:>9}",
+                    load.label(),
+                    round + 1,
+                    RUNTIMES[i],
+                    sorted.len(),
+                    fmt_duration(percentile(&sorted, 50.0)),
+                    fmt_duration(percentile(&sorted, 99.0)),
+                    fmt_duration(sorted[sorted.len() - 1]),
+                );
+                samples[li][i].append(&mut s);
+            }
+        }
+    }
+    println!();
+    println!(
+        "{} — mixed: 1-byte round trips from a plain thread, {} µs apart, to an echo task while CPU tasks \
+         (spin a chunk, then yield) keep the {} workers busy — {} interleaved rounds × {} s per runtime — p50 / p99 / max",
+        utc_now(),
+        latency::GAP.as_micros(),
+        o.workers,
+        o.rounds,
+        o.mixed_secs
+    );
+    println!();
+    println!(
+        "| load | corio | tokio | smol | corio/tokio p50 | corio/tokio p99 | corio/smol p99 |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for (li, load) in loads.iter().enumerate() {
+        let [c, t, s] = &mut samples[li];
+        let (c, t, s) = (spread(c), spread(t), spread(s));
+        let ratio = |a: Option<[Duration; 3]>, b: Option<[Duration; 3]>, k: usize| {
+            fmt_ratio(a.map(|x| x[k]), b.map(|x| x[k]))
+        };
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            load.label(),
+            fmt_spread(c),
+            fmt_spread(t),
+            fmt_spread(s),
+            ratio(c, t, 0),
+            ratio(c, t, 1),
+            ratio(c, s, 1),
+        );
+    }
+    eprintln!("mixed: {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// The `main_rtt` rows: back-to-back exchanges from a spawned task, from
+/// `block_on`'s main future and from `corio::run`, interleaved.
+fn main_rtt_table(peers: &Peers, o: &Options) {
+    let watch = LatencyWatch::new(o.timeout);
+    let sides = MainSide::ALL;
+    let mut samples: Vec<Vec<Duration>> = sides.iter().map(|_| Vec::new()).collect();
+    let mut per_round: Vec<Vec<Duration>> = sides.iter().map(|_| Vec::new()).collect();
+    for round in 0..o.rounds {
+        // Rotate the order so no side always runs first.
+        for k in 0..sides.len() {
+            let si = (round + k) % sides.len();
+            let what = format!("main_rtt {}", sides[si].label());
+            let mut s = watch.run(what, || {
+                latency::main_rtt(peers, sides[si], o.rtt_exchanges)
+            });
+            s.sort();
+            per_round[si].push(percentile(&s, 50.0));
+            samples[si].append(&mut s);
+        }
+    }
+    println!();
+    println!(
+        "{} — main_rtt: {} back-to-back 1-byte exchanges with a plain-thread echo server, per client and round — {} rounds — {} workers",
+        utc_now(),
+        o.rtt_exchanges,
+        o.rounds,
+        o.workers
+    );
+    println!();
+    println!("| client | p50 | p99 | max | median of round p50s | p50 / spawned task's |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    let base = {
+        let mut s = samples[0].clone();
+        spread(&mut s).map(|x| x[0])
+    };
+    let tokio_base = {
+        let mut s = samples[3].clone();
+        spread(&mut s).map(|x| x[0])
+    };
+    for (si, side) in sides.iter().enumerate() {
+        let sp = spread(&mut samples[si]);
+        per_round[si].sort();
+        let b = if si >= 3 { tokio_base } else { base };
+        println!(
+            "| {} | {} | {} | {} | {} | {} |",
+            side.label(),
+            sp.map_or("—".into(), |x| fmt_duration(x[0])),
+            sp.map_or("—".into(), |x| fmt_duration(x[1])),
+            sp.map_or("—".into(), |x| fmt_duration(x[2])),
+            fmt_duration(median(&per_round[si])),
+            fmt_ratio(sp.map(|x| x[0]), b),
+        );
+    }
 }

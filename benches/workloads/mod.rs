@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub(crate) mod io;
+pub(crate) mod latency;
 pub(crate) mod spawn;
 pub(crate) mod sync;
 pub(crate) mod tasks;

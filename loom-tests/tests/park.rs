@@ -9,6 +9,13 @@
 //! facade's model of it, `corio_rt::__model::io`); under
 //! `--cfg corio_mutant_io_unpark` an unpark signals the condvar even when the
 //! worker sleeps in the turn, and `io_parked_worker_is_unparked` must fail.
+//! `io_offered_turn_is_taken` puts a worker to sleep while another thread
+//! (the backup) holds the turn: when that thread leaves, the worker must
+//! take the turn and get the next event. Under
+//! `--cfg corio_mutant_no_turn_wait` a parking worker that finds the turn
+//! held sleeps without registering for it (as before offers existed), and
+//! the model must fail. (The driver's side, that a leaving holder offers,
+//! is `turn.rs`'s `offered_turn_*`.)
 #![cfg(loom)]
 
 use corio_rt::__model::{io, Idle, Injector, Parker, Steal, Worker};
@@ -245,6 +252,40 @@ fn io_event_reaches_a_worker() {
         for w in workers {
             w.join().unwrap();
         }
+        assert_eq!(io::delivered(), 1);
+    });
+}
+
+/// The backup thread holds the turn while a worker parks: the worker sleeps
+/// off the turn, registered for it. The backup leaves (offering the turn);
+/// the worker must take it, and an event fired after that must reach the
+/// worker through its poll. Without the offer the worker sleeps on its
+/// condvar forever and the event is never delivered: a deadlock.
+#[test]
+fn io_offered_turn_is_taken() {
+    loom::model(|| {
+        let idle = Arc::new(Idle::new(1));
+        let parker = Arc::new(Parker::new());
+        assert!(io::hold_external());
+
+        let worker = {
+            let (idle, parker) = (idle.clone(), parker.clone());
+            thread::spawn(move || {
+                let mut io = io::IoParker::new();
+                let mut searching = false;
+                while !io.has_batch() {
+                    searching = idle.park(&parker, 0, searching, || false, Some(&mut io));
+                }
+                io.wake_batch();
+            })
+        };
+
+        io::release_external();
+        while !io::turn_held() {
+            thread::yield_now();
+        }
+        io::fire();
+        worker.join().unwrap();
         assert_eq!(io::delivered(), 1);
     });
 }

@@ -67,11 +67,11 @@ use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use crate::source::Source;
 use crate::source_table::SourceTable;
-use crate::turn::TurnGate;
+use crate::turn::{BackupCall, TurnGate};
 use crate::wait;
 use crate::wheel::{TimerKey, TimerWheel};
 
@@ -94,7 +94,7 @@ pub(crate) struct Driver {
     /// Tick 0 of the wheel; ticks are whole milliseconds since this instant.
     epoch: Instant,
     /// Who polls: the driver thread or an idle worker (see `turn.rs`).
-    gate: TurnGate,
+    gate: &'static TurnGate,
 }
 
 /// The wheel and the deadline the driver sleeps until.
@@ -107,9 +107,25 @@ struct Timers {
 
 static DRIVER: OnceLock<Driver> = OnceLock::new();
 
+/// The turn, which exists before the driver does: a worker that parks
+/// before the first socket or timer starts the driver registers here to be
+/// offered the turn once it does (`turn.rs`, "Waiting for the turn").
+pub(crate) fn gate() -> &'static TurnGate {
+    static GATE: OnceLock<TurnGate> = OnceLock::new();
+    GATE.get_or_init(TurnGate::new)
+}
+
 /// Threads that promise to take turns when idle (runtime workers); while
 /// there are any, the driver thread is only the backup.
 static POLLERS: AtomicUsize = AtomicUsize::new(0);
+
+/// Turns the corio-io thread took, since the process started.
+static BACKUP_TURNS: AtomicU64 = AtomicU64::new(0);
+
+/// Turns the corio-io thread (the backup) took since the process started.
+pub(crate) fn backup_turns() -> u64 {
+    BACKUP_TURNS.load(Ordering::Relaxed)
+}
 
 impl Driver {
     /// The driver, started on first use.
@@ -131,7 +147,7 @@ impl Driver {
                     sleeping_until: u64::MAX,
                 }),
                 epoch: Instant::now(),
-                gate: TurnGate::new(),
+                gate: gate(),
             }
         });
         if started {
@@ -139,6 +155,15 @@ impl Driver {
                 .name("corio-io".into())
                 .spawn(move || driver.run())
                 .expect("corio-io: cannot spawn the driver thread");
+            // A worker that parked before the driver existed registered for
+            // the turn; hand it over. The fence orders the driver's
+            // publication (above) before the read of the waiting count, as
+            // a registrant orders its registration before looking for the
+            // driver (`park.rs`).
+            std::sync::atomic::fence(Ordering::SeqCst);
+            if driver.gate.has_waiters() {
+                driver.gate.offer_turn();
+            }
         }
         driver
     }
@@ -154,17 +179,32 @@ impl Driver {
         let mut batch: Vec<Waker> = Vec::new();
         loop {
             if POLLERS.load(Ordering::SeqCst) > 0 {
-                self.gate.backup_wait(
+                let call = self.gate.backup_wait(
                     || POLLERS.load(Ordering::SeqCst) > 0,
                     BACKUP_GRACE,
                     BACKUP_MAX_NAP,
                 );
+                // An idle worker sleeps off the turn: it polls instead of us,
+                // and runs what it wakes without a hop through us. When the
+                // list turns out empty on `Offer`, an offer is already on its
+                // way to the worker: let it take the turn.
+                match call {
+                    BackupCall::Offer => {
+                        self.gate.offer_turn();
+                        continue;
+                    }
+                    BackupCall::Unused if self.gate.offer_turn() => continue,
+                    BackupCall::Unused | BackupCall::Alone => {}
+                }
             }
             if !self.try_turn() {
                 continue;
             }
+            // Relaxed: a statistic.
+            BACKUP_TURNS.fetch_add(1, Ordering::Relaxed);
             self.turn(&mut events, &mut batch, true);
-            self.end_turn();
+            // We are the backup: leave the turn to a worker that waits.
+            self.gate.end_turn_and_offer();
             wake_batch(&mut batch);
         }
     }
@@ -174,9 +214,14 @@ impl Driver {
         self.gate.try_turn()
     }
 
-    /// Gives the turn back.
-    pub(crate) fn end_turn(&self) {
-        self.gate.end_turn();
+    /// Gives the turn back; with `offer`, hands it to a thread that waits
+    /// for it (the holder is not coming back soon).
+    pub(crate) fn end_turn(&self, offer: bool) {
+        if offer {
+            self.gate.end_turn_and_offer();
+        } else {
+            self.gate.end_turn();
+        }
     }
 
     /// One turn, by the holder of the turn: expired timers and readiness

@@ -81,6 +81,10 @@ pub struct DriverMetrics {
     /// previous read was short, i.e. emptied the socket; counted since the
     /// process started.
     pub stream_reads_skipped: u64,
+    /// Turns (polls of I/O and timers) taken by the "corio-io" backup
+    /// thread since the process started; the rest are taken by runtime
+    /// workers (see a runtime's metrics).
+    pub backup_turns: u64,
 }
 
 /// Reads the driver's bookkeeping (starting the driver if needed).
@@ -95,5 +99,6 @@ pub fn driver_metrics() -> DriverMetrics {
         timer_entries: d.timer_count(),
         registered_sources: d.source_count(),
         stream_reads_skipped: source::reads_skipped(),
+        backup_turns: driver::backup_turns(),
     }
 }

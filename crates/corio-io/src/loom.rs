@@ -10,8 +10,13 @@
 #[cfg(not(loom))]
 mod imp {
     pub(crate) use parking_lot::{Condvar, Mutex};
-    pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
+    pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
     use std::time::Duration;
+
+    /// Locks a list (parking_lot's infallible `lock`).
+    pub(crate) fn lock_list<T>(m: &Mutex<T>) -> parking_lot::MutexGuard<'_, T> {
+        m.lock()
+    }
 
     /// Waits on `cv` until woken or `timeout` passes.
     pub(crate) fn wait_timeout(
@@ -36,9 +41,14 @@ mod imp {
 
 #[cfg(loom)]
 mod imp {
-    pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
+    pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
     pub(crate) use loom::sync::{Condvar, Mutex};
     use std::time::Duration;
+
+    /// Locks a list.
+    pub(crate) fn lock_list<T>(m: &Mutex<T>) -> loom::sync::MutexGuard<'_, T> {
+        m.lock().unwrap()
+    }
 
     pub(crate) type Guard<'a> = loom::sync::MutexGuard<'a, bool>;
 

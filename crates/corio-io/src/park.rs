@@ -15,18 +15,33 @@
 //!   nobody holds it; [`Turn::poll`] waits (or just looks) and collects the
 //!   wakers of ready sources and expired timers; dropping the `Turn` gives it
 //!   back. [`IoParker::wake_batch`] then wakes them, with the turn released.
+//! - [`IoParker::turn_or_wait`] is `try_turn` for a thread about to sleep:
+//!   if the turn is held (or the driver not started) the thread registers
+//!   to be *offered* the turn when a holder that is not coming back leaves
+//!   it, so an idle thread never sleeps beside an unused turn (`turn.rs`,
+//!   "Waiting for the turn"). [`IoParker::withdraw`] cancels that.
 //! - [`unpark`] wakes whichever thread blocks in a turn.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::Waker;
 
-use crate::driver::{wake_batch, Driver, EVENTS_PER_TURN};
+use crate::driver::{gate, wake_batch, Driver, EVENTS_PER_TURN};
 use crate::wait;
 
 /// A thread's promise to take driver turns when idle, and its buffers.
 pub struct IoParker {
     events: wait::Events,
     batch: Vec<Waker>,
+    /// This parker's name on the turn's waiting list.
+    id: usize,
+    /// Registered on the waiting list (and not yet withdrawn).
+    waiting: bool,
+    /// Turns this thread took.
+    turns: u64,
 }
+
+/// Ids for [`IoParker::id`]; only compared, never reused while live.
+static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
 
 impl IoParker {
     /// Registers the calling thread as one that takes turns when idle. The
@@ -36,7 +51,16 @@ impl IoParker {
         IoParker {
             events: wait::Events::with_capacity(EVENTS_PER_TURN),
             batch: Vec::new(),
+            // Relaxed: a unique number is all that is needed.
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            waiting: false,
+            turns: 0,
         }
+    }
+
+    /// Turns this thread has taken (blocking or not).
+    pub fn turns(&self) -> u64 {
+        self.turns
     }
 
     /// Takes the driver's turn: `None` if the driver has not been started
@@ -46,10 +70,57 @@ impl IoParker {
         if !driver.try_turn() {
             return None;
         }
+        self.turns += 1;
         Some(Turn {
             driver,
             parker: self,
+            blocked: false,
         })
+    }
+
+    /// Takes the turn, or, for a thread about to sleep off it, registers to
+    /// be offered it: `offer` is woken once, when a holder that is not
+    /// coming back gives the turn up or the driver starts. The caller then
+    /// calls this again. Call [`IoParker::withdraw`] when the thread stops
+    /// waiting for another reason.
+    pub fn turn_or_wait(&mut self, offer: &Waker) -> Option<Turn<'_>> {
+        if Driver::try_get().is_some_and(Driver::try_turn) {
+            self.withdraw();
+            return self.held_turn();
+        }
+        gate().wait_for_turn(self.id, offer);
+        self.waiting = true;
+        // Second try, after the registration (see `turn.rs`): a holder that
+        // left before it saw us must not leave us asleep by a free turn.
+        if Driver::try_get().is_some_and(Driver::try_turn) {
+            self.withdraw();
+            return self.held_turn();
+        }
+        None
+    }
+
+    /// The turn this thread just took.
+    fn held_turn(&mut self) -> Option<Turn<'_>> {
+        self.turns += 1;
+        Some(Turn {
+            driver: Driver::try_get()?,
+            parker: self,
+            blocked: false,
+        })
+    }
+
+    /// Stops waiting for the turn (see [`IoParker::turn_or_wait`]). If an
+    /// offer already reached this thread, it is passed on to another
+    /// waiting thread, since this one will not take the turn now.
+    pub fn withdraw(&mut self) {
+        if !std::mem::take(&mut self.waiting) {
+            return;
+        }
+        let gate = gate();
+        if !gate.withdraw(self.id) {
+            // Popped by an offer: hand it to the next waiter, if any.
+            gate.offer_turn();
+        }
     }
 
     /// Wakes what the last turn collected. Call with the turn dropped.
@@ -71,6 +142,7 @@ impl Default for IoParker {
 
 impl Drop for IoParker {
     fn drop(&mut self) {
+        self.withdraw();
         // Whatever a turn collected and nobody woke must not be lost.
         wake_batch(&mut self.batch);
         Driver::remove_poller();
@@ -89,6 +161,9 @@ impl std::fmt::Debug for IoParker {
 pub struct Turn<'a> {
     driver: &'static Driver,
     parker: &'a mut IoParker,
+    /// The last poll blocked: this thread was idle and will take the turn
+    /// again when idle, so giving it back offers it to nobody.
+    blocked: bool,
 }
 
 impl Turn<'_> {
@@ -98,12 +173,16 @@ impl Turn<'_> {
     pub fn poll(&mut self, block: bool) {
         let p = &mut *self.parker;
         self.driver.turn(&mut p.events, &mut p.batch, block);
+        self.blocked = block;
     }
 }
 
 impl Drop for Turn<'_> {
     fn drop(&mut self) {
-        self.driver.end_turn();
+        // A busy thread's look leaves for good: offer the turn to a thread
+        // that waits for it. An idle thread's blocking poll does not (see
+        // `turn.rs`, "Waiting for the turn").
+        self.driver.end_turn(!self.blocked);
     }
 }
 

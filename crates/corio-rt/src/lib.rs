@@ -16,7 +16,7 @@ pub mod runtime;
 mod scheduler;
 pub mod task;
 
-pub use runtime::{run, Builder, Handle, Runtime, RuntimeMetrics};
+pub use runtime::{run, Builder, Handle, Runtime, RuntimeMetrics, WorkerMetrics};
 pub use task::{spawn, spawn_blocking, yield_now, JoinError, JoinHandle};
 
 /// Pieces of the scheduler exposed for the loom models in `loom-tests/`.

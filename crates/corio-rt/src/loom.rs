@@ -51,6 +51,11 @@ mod imp {
     /// Waiting for I/O in an idle worker: the corio-io driver's turn.
     pub(crate) mod io {
         pub(crate) use corio_io::park::{unpark, IoParker};
+
+        /// Turns the corio-io backup thread took (process-wide).
+        pub(crate) fn backup_turns() -> u64 {
+            corio_io::driver_metrics().backup_turns
+        }
     }
 }
 
@@ -189,12 +194,17 @@ pub(crate) mod imp {
 
     /// A model of the corio-io driver's turn (see `corio_io::park`), with
     /// the same method names: one turn per execution, a blocking poll that
-    /// returns on a model I/O event ([`fire`]) or an [`unpark`], and a count
-    /// of the events each parker took. What the models check is the routing
-    /// around it: a worker that blocks in the turn must still be woken by a
-    /// producer's `unpark`, and an event must reach a worker.
+    /// returns on a model I/O event ([`fire`]) or an [`unpark`], a count of
+    /// the events each parker took, and the waiting list of threads that
+    /// found the turn held (offered the turn when a holder leaves without
+    /// having blocked, as `corio_io::turn` does). What the models check is
+    /// the routing around it: a worker that blocks in the turn must still be
+    /// woken by a producer's `unpark`, an event must reach a worker, and a
+    /// worker that waits for the turn must get it when it is offered.
     #[allow(missing_docs, clippy::new_without_default)]
     pub mod io {
+        use std::task::Waker;
+
         use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
         use loom::sync::{Condvar, Mutex};
 
@@ -204,6 +214,9 @@ pub(crate) mod imp {
             state: Mutex<(bool, usize)>,
             cv: Condvar,
             delivered: AtomicUsize,
+            /// Parkers waiting to be offered the turn: (id, waker).
+            waiters: Mutex<Vec<(usize, Waker)>>,
+            next_id: AtomicUsize,
         }
 
         loom::lazy_static! {
@@ -212,27 +225,88 @@ pub(crate) mod imp {
                 state: Mutex::new((false, 0)),
                 cv: Condvar::new(),
                 delivered: AtomicUsize::new(0),
+                waiters: Mutex::new(Vec::new()),
+                next_id: AtomicUsize::new(0),
             };
         }
 
         pub struct IoParker {
             batch: usize,
+            id: usize,
+            waiting: bool,
         }
 
         pub struct Turn<'a> {
             parker: &'a mut IoParker,
+            blocked: bool,
+        }
+
+        fn take_turn() -> bool {
+            DRIVER
+                .turn
+                .compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+        }
+
+        /// Pops the oldest waiter and wakes it; `true` if there was one.
+        pub fn offer() -> bool {
+            let mut w = DRIVER.waiters.lock().unwrap();
+            if w.is_empty() {
+                return false;
+            }
+            let (_, waker) = w.remove(0);
+            drop(w);
+            waker.wake();
+            true
         }
 
         impl IoParker {
             pub fn new() -> IoParker {
-                IoParker { batch: 0 }
+                IoParker {
+                    batch: 0,
+                    id: DRIVER.next_id.fetch_add(1, Ordering::SeqCst),
+                    waiting: false,
+                }
             }
             pub fn try_turn(&mut self) -> Option<Turn<'_>> {
-                DRIVER
-                    .turn
-                    .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-                    .ok()
-                    .map(|_| Turn { parker: self })
+                take_turn().then(|| Turn {
+                    parker: self,
+                    blocked: false,
+                })
+            }
+            pub fn turn_or_wait(&mut self, offer_to: &Waker) -> Option<Turn<'_>> {
+                if !take_turn() {
+                    {
+                        let mut w = DRIVER.waiters.lock().unwrap();
+                        if !w.iter().any(|(i, _)| *i == self.id) {
+                            w.push((self.id, offer_to.clone()));
+                        }
+                    }
+                    self.waiting = true;
+                    if !take_turn() {
+                        return None;
+                    }
+                }
+                self.withdraw();
+                Some(Turn {
+                    parker: self,
+                    blocked: false,
+                })
+            }
+            pub fn withdraw(&mut self) {
+                if !std::mem::take(&mut self.waiting) {
+                    return;
+                }
+                let mut w = DRIVER.waiters.lock().unwrap();
+                match w.iter().position(|(i, _)| *i == self.id) {
+                    Some(pos) => {
+                        w.remove(pos);
+                    }
+                    None => {
+                        drop(w);
+                        offer();
+                    }
+                }
             }
             pub fn wake_batch(&mut self) {
                 DRIVER
@@ -242,6 +316,14 @@ pub(crate) mod imp {
             pub fn has_batch(&self) -> bool {
                 self.batch > 0
             }
+            pub fn turns(&self) -> u64 {
+                0
+            }
+        }
+
+        /// The model has no backup thread.
+        pub fn backup_turns() -> u64 {
+            0
         }
 
         impl Turn<'_> {
@@ -252,13 +334,30 @@ pub(crate) mod imp {
                 }
                 st.0 = false;
                 self.parker.batch += std::mem::take(&mut st.1);
+                self.blocked = block;
             }
         }
 
         impl Drop for Turn<'_> {
             fn drop(&mut self) {
-                DRIVER.turn.store(false, Ordering::Release);
+                DRIVER.turn.store(false, Ordering::SeqCst);
+                if !self.blocked {
+                    offer();
+                }
             }
+        }
+
+        /// Model only: the turn is taken by a thread outside the runtime
+        /// (the backup thread); `release_external` gives it back and offers
+        /// it, as the backup does.
+        pub fn hold_external() -> bool {
+            take_turn()
+        }
+
+        /// Model only: see [`hold_external`].
+        pub fn release_external() {
+            DRIVER.turn.store(false, Ordering::SeqCst);
+            offer();
         }
 
         pub fn unpark() {
@@ -289,3 +388,7 @@ pub(crate) use imp::*;
 /// A process-wide counter that no protocol depends on (task ids): std's
 /// atomic in both worlds, because loom atomics cannot live in a `static`.
 pub(crate) use std::sync::atomic::AtomicU64 as StaticAtomicU64;
+
+/// A statistic no protocol depends on (the per-worker metrics): std's atomic
+/// in both worlds, so that loom does not explore its interleavings.
+pub(crate) use std::sync::atomic::AtomicU64 as CounterU64;

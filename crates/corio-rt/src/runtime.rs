@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use crate::blocking::BlockingPool;
 use crate::context;
 use crate::loom::queue::Worker;
+pub use crate::scheduler::metrics::WorkerMetrics;
 use crate::scheduler::{self, monitor, Config, Shared};
 use crate::task::JoinHandle;
 
@@ -456,7 +457,11 @@ impl Handle {
         let s = &self.shared;
         let (blocking_threads, idle_blocking_threads, blocking_queue_depth) = s.blocking.counts();
         let (unparked, searching) = s.idle.counts();
+        let workers: Vec<WorkerMetrics> = s.remotes.iter().map(|r| r.counters.read()).collect();
         RuntimeMetrics {
+            driver_turns_by_workers: workers.iter().map(|w| w.driver_turns).sum(),
+            driver_turns_by_backup: crate::loom::io::backup_turns(),
+            workers,
             num_workers: s.num_workers(),
             num_alive_tasks: s.registry.len(),
             injector_depth: s.injector.len(),
@@ -470,7 +475,15 @@ impl Handle {
 }
 
 /// A snapshot of runtime counters, from [`Runtime::metrics`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// ```
+/// let rt = corio_rt::Builder::new().worker_threads(2).build().unwrap();
+/// rt.block_on(rt.spawn(async { corio_rt::yield_now().await })).unwrap();
+/// let m = rt.metrics();
+/// assert_eq!(m.workers.len(), 2);
+/// assert!(m.workers.iter().map(|w| w.polls).sum::<u64>() >= 2);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RuntimeMetrics {
     /// Worker threads.
@@ -489,6 +502,15 @@ pub struct RuntimeMetrics {
     pub num_idle_blocking_threads: usize,
     /// Closures queued for the blocking pool.
     pub blocking_queue_depth: usize,
+    /// Each worker's counters, by worker index.
+    pub workers: Vec<WorkerMetrics>,
+    /// I/O driver turns taken by this runtime's workers (the sum of
+    /// theirs): polls done by the thread that runs what they wake.
+    pub driver_turns_by_workers: u64,
+    /// I/O driver turns taken by the "corio-io" backup thread, which polls
+    /// only when every worker is busy; process-wide (the driver is shared
+    /// by every runtime), counted since the process started.
+    pub driver_turns_by_backup: u64,
 }
 
 /// `block_on`'s waker: unparks the blocked thread.

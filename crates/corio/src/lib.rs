@@ -104,7 +104,7 @@ where
 /// The runtime: [`Runtime`], its [`Builder`] and [`Handle`] (asyncio's event
 /// loop).
 pub mod runtime {
-    pub use corio_rt::runtime::{Builder, Handle, Runtime, RuntimeMetrics};
+    pub use corio_rt::runtime::{Builder, Handle, Runtime, RuntimeMetrics, WorkerMetrics};
 }
 
 /// Tasks: spawning, [`JoinHandle`], [`JoinError`], task ids and names, and

@@ -36,6 +36,7 @@ use crate::task::registry::Registry;
 use crate::task::{self, Header, JoinHandle, Notified, RawTask, Schedule};
 
 pub(crate) mod idle;
+pub(crate) mod metrics;
 pub(crate) mod monitor;
 pub(crate) mod park;
 mod worker;
@@ -65,6 +66,8 @@ pub(crate) struct Remote {
     pub(crate) tick: CachePadded<AtomicU64>,
     /// Debug mode: the id of the task being polled (0 when none).
     pub(crate) current: AtomicU64,
+    /// What this worker has done (`Runtime::metrics`); written only by it.
+    pub(crate) counters: CachePadded<metrics::WorkerCounters>,
 }
 
 /// State shared by the workers, the handles and every task's waker.
@@ -96,6 +99,7 @@ impl Shared {
                     parker: Parker::new(),
                     tick: CachePadded::new(AtomicU64::new(0)),
                     current: AtomicU64::new(0),
+                    counters: CachePadded::new(metrics::WorkerCounters::default()),
                 })
                 .collect(),
             idle: Idle::new(n),

@@ -18,6 +18,20 @@
 //! turn only costs whoever polls next one early return. The loom models
 //! `park::io_parked_worker_is_unparked` and `park::io_event_reaches_a_worker`
 //! check this.
+//!
+//! A worker that finds the turn held sleeps on its condvar *registered for
+//! the turn* (`corio_io::park::IoParker::turn_or_wait`): a third flag,
+//! `offered`, set by a waker the driver calls when a holder that is not
+//! coming back (the backup thread, a busy worker's look, the driver
+//! starting) leaves the turn free. The worker then loops and tries the turn
+//! again. That is what keeps a worker that parked while the backup thread
+//! polled, or before the driver existed, from leaving every readiness event
+//! to the backup thread's grace period. The loom model
+//! `park::io_offered_turn_is_taken` checks the worker's side of it, and
+//! fails under `--cfg corio_mutant_no_turn_wait`.
+
+use std::sync::Arc;
+use std::task::{Wake, Waker};
 
 use crate::loom::io::{self, IoParker};
 use crate::loom::{condvar_wait, Condvar, Mutex};
@@ -36,62 +50,123 @@ pub enum Woken {
 struct State {
     notified: bool,
     in_io: bool,
+    /// The I/O driver offered this worker the turn it waited for.
+    offered: bool,
+}
+
+/// What the condvar sleeps on; shared with the turn-offer waker.
+struct Inner {
+    state: Mutex<State>,
+    cv: Condvar,
+}
+
+impl Wake for Inner {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    /// The driver offers the turn: wake the condvar sleeper to take it.
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.state.lock().offered = true;
+        self.cv.notify_one();
+    }
 }
 
 /// One worker's sleep.
-#[derive(Debug)]
 pub struct Parker {
-    state: Mutex<State>,
-    cv: Condvar,
+    inner: Arc<Inner>,
+    /// Wakes `inner` with `offered`: handed to the driver while this worker
+    /// waits for the turn.
+    offer: Waker,
+}
+
+impl std::fmt::Debug for Parker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Parker").finish_non_exhaustive()
+    }
 }
 
 impl Parker {
     /// A parker with no pending wakeup.
     pub fn new() -> Parker {
-        Parker {
+        let inner = Arc::new(Inner {
             state: Mutex::new(State {
                 notified: false,
                 in_io: false,
+                offered: false,
             }),
             cv: Condvar::new(),
+        });
+        Parker {
+            offer: Waker::from(inner.clone()),
+            inner,
         }
     }
 
     /// Sleeps until [`Parker::unpark`] is called, or returns at once if it
-    /// was called since the last `park`. With `io`, and if the driver's turn
-    /// is free, sleeps in the I/O poll instead; what it collected is then in
-    /// `io`'s batch, to be woken by the caller.
-    pub fn park(&self, io: Option<&mut IoParker>) -> Woken {
-        let mut st = self.state.lock();
-        if st.notified {
-            st.notified = false;
-            return Woken::Unparked;
-        }
-        if let Some(io) = io {
-            if let Some(mut turn) = io.try_turn() {
-                st.in_io = true;
-                drop(st);
-                turn.poll(true);
-                drop(turn);
-                let mut st = self.state.lock();
-                st.in_io = false;
-                return if std::mem::take(&mut st.notified) {
-                    Woken::Unparked
-                } else {
-                    Woken::Io
-                };
+    /// was called since the last `park`. With `io`, sleeps in the I/O poll
+    /// instead when the driver's turn is free, and what the poll collected
+    /// is then in `io`'s batch, to be woken by the caller. If the turn is
+    /// held, the worker sleeps on its condvar registered for the turn, and
+    /// takes it when the driver offers it.
+    pub fn park(&self, mut io: Option<&mut IoParker>) -> Woken {
+        let inner = &*self.inner;
+        loop {
+            {
+                let mut st = inner.state.lock();
+                if st.notified {
+                    st.notified = false;
+                    drop(st);
+                    if let Some(io) = io {
+                        // Off to run work: no longer waiting for the turn.
+                        io.withdraw();
+                    }
+                    return Woken::Unparked;
+                }
+                st.offered = false;
             }
+            // The turn is tried without our lock held: taking it may pass an
+            // offer on to another worker, whose lock that takes.
+            if let Some(io) = io.as_deref_mut() {
+                // The mutant build sleeps off a held turn without asking to
+                // be offered it; `park::io_offered_turn_is_taken` must fail.
+                #[cfg(corio_mutant_no_turn_wait)]
+                let taken = io.try_turn();
+                #[cfg(not(corio_mutant_no_turn_wait))]
+                let taken = io.turn_or_wait(&self.offer);
+                if let Some(mut turn) = taken {
+                    let mut st = inner.state.lock();
+                    if std::mem::take(&mut st.notified) {
+                        // Unparked meanwhile: give the turn back (offering it
+                        // to a worker that waits) and go run the work.
+                        drop(st);
+                        drop(turn);
+                        return Woken::Unparked;
+                    }
+                    st.in_io = true;
+                    drop(st);
+                    turn.poll(true);
+                    drop(turn);
+                    let mut st = inner.state.lock();
+                    st.in_io = false;
+                    return if std::mem::take(&mut st.notified) {
+                        Woken::Unparked
+                    } else {
+                        Woken::Io
+                    };
+                }
+            }
+            let mut st = inner.state.lock();
+            while !st.notified && !st.offered {
+                condvar_wait(&inner.cv, &mut st);
+            }
+            // Unparked: the top of the loop returns. Offered: try the turn.
         }
-        while !st.notified {
-            condvar_wait(&self.cv, &mut st);
-        }
-        st.notified = false;
-        Woken::Unparked
     }
 
     /// Wakes the parked thread, or makes its next `park` return at once.
     pub fn unpark(&self) {
-        let mut st = self.state.lock();
+        let mut st = self.inner.state.lock();
         st.notified = true;
         let in_io = st.in_io;
         drop(st);
@@ -102,7 +177,7 @@ impl Parker {
         if in_io {
             io::unpark();
         } else {
-            self.cv.notify_one();
+            self.inner.cv.notify_one();
         }
     }
 }

@@ -14,15 +14,36 @@
 //! - stealing, if fewer than half the workers already search: half of a
 //!   random victim's deque, the injector again, then victims' LIFO slots.
 //!
-//! Every 61st tick the worker also looks at I/O without blocking, if the
-//! driver's turn is free (every worker busy), and wakes what is ready into
-//! its own queues. With nothing to do it parks, in the I/O driver's turn if
-//! nobody holds it (see `park.rs`); what that poll collected is woken on
-//! this worker once the park returns.
+//! With nothing to do it parks, in the I/O driver's turn if nobody holds it
+//! (see `park.rs`); what that poll collected is woken on this worker once
+//! the park returns.
+//!
+//! # Housekeeping: latency under CPU load
+//!
+//! A busy worker never parks, so it must look at I/O and at the injector on
+//! its own, or a task woken by a socket or a timer waits behind CPU work:
+//! every 61 ticks is 61 task polls, 30 ms when tasks yield every 500 µs.
+//! So the worker also does its housekeeping by the clock: once
+//! [`HOUSEKEEPING_BUDGET`] has passed since the last time, at the next poll
+//! boundary (a `yield_now()` or any finished poll), it
+//! - takes the driver's turn without blocking, if it is free, and wakes
+//!   what is ready into its own LIFO slot and deque, so a task woken by I/O
+//!   runs after at most the current poll;
+//! - takes from the injector first, where the backup driver thread (which
+//!   polls when every worker is busy in one long poll) and other threads
+//!   put what they wake.
+//!
+//! Reading the clock costs ~25 ns, which would double a short tick, so it
+//! is read every tick only while ticks are long ([`Housekeeping`]): after a
+//! read, the stride to the next doubles (up to [`MAX_CLOCK_STRIDE`] ticks)
+//! while the ticks in between averaged less than [`LONG_TICK`], and drops
+//! back to 1 as soon as they did not. A short tick never shrinks the window
+//! (a mean-based interval would: one short tick collapses it); the worst
+//! case adds the stride's short ticks to one long one.
 
 use std::ptr::NonNull;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::{steal_retrying, take_slot, Remote, Shared};
 use crate::context;
@@ -37,6 +58,76 @@ const MAX_LIFO_POLLS: u32 = 3;
 
 /// Injector check interval in ticks (see the module header).
 const GLOBAL_QUEUE_INTERVAL: u64 = 61;
+
+/// Housekeeping by the clock: at least this often, a busy worker looks at
+/// I/O and the injector (see the module header). 100 µs keeps a non-blocking
+/// driver look (one `epoll_wait`, ~1 µs) under 1% of a busy worker's time
+/// and bounds the wait of a woken task by one poll past it.
+const HOUSEKEEPING_BUDGET: Duration = Duration::from_micros(100);
+
+/// Ticks that averaged at least this long are "long": the clock is then
+/// read at every tick.
+const LONG_TICK: Duration = Duration::from_micros(4);
+
+/// At most this many short ticks between two clock reads (~25 ns each, so
+/// under 1 ns per tick).
+const MAX_CLOCK_STRIDE: u32 = 32;
+
+/// When a worker last did its housekeeping, and when it next reads the clock.
+struct Housekeeping {
+    last: Instant,
+    last_read: Instant,
+    stride: u32,
+    countdown: u32,
+}
+
+impl Housekeeping {
+    fn new() -> Housekeeping {
+        let now = Instant::now();
+        Housekeeping {
+            last: now,
+            last_read: now,
+            stride: 1,
+            countdown: 1,
+        }
+    }
+
+    /// Called once per tick: whether the budget has passed, so that
+    /// housekeeping is due now.
+    #[inline]
+    fn due(&mut self) -> bool {
+        self.countdown -= 1;
+        if self.countdown > 0 {
+            return false;
+        }
+        self.read_clock()
+    }
+
+    #[cold]
+    fn read_clock(&mut self) -> bool {
+        let now = Instant::now();
+        let span = now.saturating_duration_since(self.last_read);
+        self.stride = if span >= LONG_TICK * self.stride {
+            1
+        } else {
+            (self.stride * 2).min(MAX_CLOCK_STRIDE)
+        };
+        self.countdown = self.stride;
+        self.last_read = now;
+        if now.saturating_duration_since(self.last) >= HOUSEKEEPING_BUDGET {
+            self.last = now;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Housekeeping happened for another reason (the tick count): restart
+    /// the budget without reading the clock again.
+    fn done_at_last_read(&mut self) {
+        self.last = self.last_read;
+    }
+}
 
 /// One worker's own state; lives on its thread's stack.
 pub(crate) struct WorkerCtx {
@@ -91,18 +182,29 @@ impl WorkerCtx {
         let mut searching = false;
         let mut rng = FastRand::new(self.index as u64);
         let mut io = IoParker::new();
+        let mut housekeeping = Housekeeping::new();
+        let counters = &*self.remote().counters;
+        let mut busy_since = Instant::now();
         loop {
             if shared.is_shutdown() {
+                counters.busy(busy_since.elapsed());
                 return;
             }
             tick = tick.wrapping_add(1);
             // Relaxed: read only as a liveness hint by thieves and the monitor.
             self.remote().tick.store(tick, Ordering::Relaxed);
 
-            if tick.is_multiple_of(GLOBAL_QUEUE_INTERVAL) {
-                // A busy worker looks at I/O now and then (without blocking)
-                // if nobody else is, so readiness is not left waiting on the
-                // driver thread's backup delay while every worker is busy.
+            // Housekeeping (module header): by the clock, and every 61 ticks.
+            let due = housekeeping.due();
+            let every_61 = tick.is_multiple_of(GLOBAL_QUEUE_INTERVAL);
+            if every_61 && !due {
+                housekeeping.done_at_last_read();
+            }
+            let housekeeping_now = due || every_61;
+            if housekeeping_now {
+                // A busy worker looks at I/O (without blocking) if nobody
+                // else is polling, and wakes what is ready into its own
+                // queues, to run next.
                 let polled = match io.try_turn() {
                     Some(mut turn) => {
                         turn.poll(false);
@@ -111,10 +213,11 @@ impl WorkerCtx {
                     None => false,
                 };
                 if polled {
+                    counters.set_driver_turns(io.turns());
                     io.wake_batch();
                 }
             }
-            let mut task = self.next_task(tick, &mut lifo_polls);
+            let mut task = self.next_task(housekeeping_now, &mut lifo_polls);
             if task.is_none() {
                 if !searching {
                     searching = shared.idle.try_search();
@@ -135,6 +238,8 @@ impl WorkerCtx {
                     self.run_task(task);
                 }
                 None => {
+                    counters.park();
+                    counters.busy(busy_since.elapsed());
                     searching = shared.idle.park(
                         &self.remote().parker,
                         self.index,
@@ -142,6 +247,8 @@ impl WorkerCtx {
                         || shared.has_work(),
                         Some(&mut io),
                     );
+                    busy_since = Instant::now();
+                    counters.set_driver_turns(io.turns());
                     // What a poll of I/O collected, woken here on this worker:
                     // into its LIFO slot and deque.
                     io.wake_batch();
@@ -151,6 +258,7 @@ impl WorkerCtx {
     }
 
     fn run_task(&self, task: Notified) {
+        self.remote().counters.poll();
         if !self.shared.config.debug {
             task.run();
             return;
@@ -171,19 +279,22 @@ impl WorkerCtx {
         }
     }
 
-    fn next_task(&self, tick: u64, lifo_polls: &mut u32) -> Option<Notified> {
+    /// The next task to run; the injector first if `injector_first`.
+    fn next_task(&self, injector_first: bool, lifo_polls: &mut u32) -> Option<Notified> {
         let shared = &*self.shared;
-        if tick.is_multiple_of(GLOBAL_QUEUE_INTERVAL) {
+        if injector_first {
             // Take a batch, not one task: with busy local queues, one task per
             // 61 polls would drain a burst of remote spawns 61x too slowly.
             // The batch joins the back of the local deque, behind its tasks.
             if let Some(t) = steal_retrying(|| shared.injector.steal_batch_and_pop(&self.local)) {
+                self.remote().counters.injector_pull();
                 return Some(t);
             }
         }
         if *lifo_polls < MAX_LIFO_POLLS {
             if let Some(t) = take_slot(&self.remote().lifo) {
                 *lifo_polls += 1;
+                self.remote().counters.lifo_hit();
                 return Some(t);
             }
         } else if let Some(t) = take_slot(&self.remote().lifo) {
@@ -194,7 +305,11 @@ impl WorkerCtx {
         if let Some(t) = self.local.pop() {
             return Some(t);
         }
-        steal_retrying(|| shared.injector.steal_batch_and_pop(&self.local))
+        let t = steal_retrying(|| shared.injector.steal_batch_and_pop(&self.local));
+        if t.is_some() {
+            self.remote().counters.injector_pull();
+        }
+        t
     }
 
     fn steal(&self, rng: &mut FastRand) -> Option<Notified> {
@@ -211,16 +326,19 @@ impl WorkerCtx {
                     .stealer
                     .steal_batch_and_pop(&self.local)
             }) {
+                self.remote().counters.steal();
                 return Some(t);
             }
         }
         if let Some(t) = steal_retrying(|| shared.injector.steal_batch_and_pop(&self.local)) {
+            self.remote().counters.injector_pull();
             return Some(t);
         }
         for i in 0..n {
             let victim = (start + i) % n;
             if victim != self.index {
                 if let Some(t) = shared.steal_lifo(victim) {
+                    self.remote().counters.steal();
                     return Some(t);
                 }
             }
