@@ -345,6 +345,16 @@ impl TcpStream {
     /// Borrows the stream as a read half and a write half that can be used
     /// at the same time (in one task).
     ///
+    /// **futures-util's `AsyncReadExt` shadows this method.** Its
+    /// `split(self)` takes the stream by value, and Rust tries by-value
+    /// methods, trait methods included, before by-reference ones: with
+    /// `futures::io::AsyncReadExt` (or `futures::AsyncReadExt`, or
+    /// `futures::prelude::*`) in scope, `stream.split()` silently moves the
+    /// stream into futures-util's lock-based halves. Write
+    /// `TcpStream::split(&stream)` there, or use [`into_split`](Self::into_split).
+    /// `corio::io`'s and futures-lite's traits have no `split` on streams;
+    /// with them `stream.split()` is this method.
+    ///
     /// ```
     /// use corio_io::io::{AsyncReadExt, AsyncWriteExt};
     /// futures_lite::future::block_on(async {

@@ -190,6 +190,24 @@ impl UnixStream {
     }
 
     /// Borrows the stream as a read half and a write half.
+    ///
+    /// With futures-util's `AsyncReadExt` in scope, `stream.split()` is
+    /// that trait's by-value `split` instead (see [`TcpStream::split`](crate::net::TcpStream::split));
+    /// write `UnixStream::split(&stream)` there.
+    ///
+    /// ```
+    /// use corio_io::io::{AsyncReadExt, AsyncWriteExt};
+    /// futures_lite::future::block_on(async {
+    ///     let (a, b) = corio_io::net::UnixStream::pair()?;
+    ///     let (mut r, mut w) = a.split();
+    ///     (&b).write_all(b"hi").await?;
+    ///     let mut buf = [0u8; 2];
+    ///     r.read_exact(&mut buf).await?;
+    ///     w.write_all(&buf).await?;
+    ///     std::io::Result::Ok(())
+    /// })
+    /// .unwrap();
+    /// ```
     pub fn split(&self) -> (ReadHalf<'_, UnixStream>, WriteHalf<'_, UnixStream>) {
         (ReadHalf(self), WriteHalf(self))
     }
