@@ -47,6 +47,7 @@ pub(crate) fn slow_poll(
 }
 
 /// A worker has been inside one poll of task `task_id` for `stuck`.
+#[cfg_attr(loom, allow(dead_code))] // the monitor thread is not modelled under loom
 pub(crate) fn stuck_worker(worker: usize, task_id: u64, stuck: Duration, queued: bool) {
     if no_subscriber() {
         eprintln!(
