@@ -431,3 +431,49 @@ fn task_ids_and_names() {
         .unwrap();
     assert_eq!(unnamed, None);
 }
+
+/// A waker whose `wake` panics.
+struct PanickingWaker;
+
+impl std::task::Wake for PanickingWaker {
+    fn wake(self: Arc<Self>) {
+        panic!("the joiner's waker panicked");
+    }
+}
+
+#[test]
+fn a_joiner_whose_waker_panics_does_not_kill_the_worker() {
+    use std::pin::Pin;
+    use std::task::{Context, Waker};
+
+    // One worker: if completing the task kills it, nothing runs any more.
+    let rt = rt(1);
+    let gate = Gate::new();
+    let wait = gate.wait();
+    let mut join = rt.spawn(async move {
+        wait.await;
+        1
+    });
+    wait_until(|| gate.has_waiter());
+    let bad = Waker::from(Arc::new(PanickingWaker));
+    assert!(Pin::new(&mut join)
+        .poll(&mut Context::from_waker(&bad))
+        .is_pending());
+    // The worker completes the task and wakes the joiner: the panic.
+    gate.open();
+    wait_until(|| join.is_finished());
+    let (tx, rx) = mpsc::channel();
+    let handle = rt.handle();
+    std::thread::spawn(move || {
+        let out = handle.block_on(async {
+            let first = join.await.unwrap();
+            first + corio_rt::spawn(async { 2 }).await.unwrap()
+        });
+        let _ = tx.send(out);
+    });
+    assert_eq!(
+        rx.recv_timeout(PATIENCE)
+            .expect("the worker stopped serving after the joiner's waker panicked"),
+        3
+    );
+}

@@ -8,8 +8,47 @@
 //! - the **join waker slot** follows the JOIN_WAKER protocol in `state.rs`;
 //! - the **scheduler** handle is immutable and shared.
 //!
-//! A panic in `poll` (or in the future's destructor) is caught here: the
-//! task completes with [`JoinError`] and the worker that ran it lives on.
+//! A panic in `poll`, in the future's or the output's destructor, or in the
+//! joiner's waker is caught here: the task completes (with [`JoinError`]
+//! when the future itself failed) and the worker that ran it lives on.
+//!
+//! # Pointers, references, and a task that frees itself
+//!
+//! A task is freed by whoever drops its last reference, and that can happen
+//! in the middle of this file: the runner's own `complete` drops the last
+//! reference when the JoinHandle and every waker are gone, and another
+//! thread may drop it the moment the runner hands its reference to a queue.
+//! Rust's aliasing rules (Stacked and Tree Borrows, which Miri checks) make
+//! two things undefined even where the machine code would work: freeing
+//! memory while a reference to it is still a live function argument, and
+//! reaching one field through a pointer that was derived from a reference to
+//! another. So the task core keeps to these rules:
+//!
+//! 1. A task is named by a raw pointer everywhere: `NonNull<Header>` in
+//!    [`RawTask`], [`Notified`], the waker's data pointer and the vtable, and
+//!    [`Harness`] (a `NonNull<Cell<F, S>>`) here. All of them descend from
+//!    the `Box::into_raw` in [`allocate`], never from a reference, so each
+//!    carries the provenance of the whole allocation.
+//! 2. No `&Cell` is ever made. References into the cell (`&Header`, `&S`,
+//!    the stage's and the join waker's `UnsafeCell`) are projected from the
+//!    raw pointer field by field, and only where the calling code owns a
+//!    reference count (so the cell is surely alive); none is passed into a
+//!    call that may drop the last count. The harness functions take the
+//!    `Harness` by value, never a reference into the cell.
+//! 3. A count is given away only as the last use of the cell: after `ref_dec`
+//!    returned, or after a `Notified` is handed to the scheduler, this
+//!    thread touches nothing but the raw pointer (and frees through it if
+//!    `ref_dec` said it was the last). Where the scheduler must be called
+//!    with a `Notified` (a task that woke itself while running), the task
+//!    first takes a count of its own for the `Notified` (`to_idle`), so the
+//!    `&S` the scheduler runs on stays valid until the call returns.
+//! 4. A decrement through `&State` is `Arc`'s pattern: once `fetch_sub`
+//!    returned, another thread may free the cell; the `&State` is not used
+//!    again, and an atomic is interior-mutable, which both models allow to
+//!    be freed under a shared reference that is no longer used.
+//!
+//! `task/tests.rs` drives every path through here with a mock scheduler,
+//! and CI runs it under Miri with both models.
 
 use std::any::Any;
 use std::future::Future;
@@ -20,7 +59,7 @@ use std::ptr::NonNull;
 use std::task::{Context, Poll, Waker};
 
 use super::raw::{Header, Notified, RawTask, Vtable};
-use super::state::{State, ToIdle, ToRunning, JOIN_INTEREST, JOIN_WAKER};
+use super::state::{State, ToIdle, ToRunning, COMPLETE, JOIN_INTEREST, JOIN_WAKER};
 use super::{waker, Id, JoinError, Schedule};
 use crate::context;
 use crate::loom::UnsafeCell;
@@ -69,7 +108,10 @@ where
         stage: UnsafeCell::new(Stage::Running(future)),
         join_waker: UnsafeCell::new(None),
     });
-    let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
+    // `Box::into_raw`: the one pointer every handle to this task descends
+    // from, with the provenance of the whole allocation (rule 1).
+    // SAFETY: `Box::into_raw` never returns null.
+    let ptr = unsafe { NonNull::new_unchecked(Box::into_raw(cell)) }.cast::<Header>();
     // SAFETY: freshly allocated and live; the caller owns all `refs`.
     unsafe { RawTask::from_raw(ptr) }
 }
@@ -90,155 +132,230 @@ where
     }
 }
 
-/// # Safety
-/// `ptr` points to a live `Cell<F, S>`.
-unsafe fn cell<'a, F: Future, S>(ptr: NonNull<Header>) -> &'a Cell<F, S> {
-    // SAFETY: the header is the first field of the repr(C) cell.
-    unsafe { ptr.cast::<Cell<F, S>>().as_ref() }
+/// A raw pointer to a whole `Cell<F, S>` (rule 1 of the header): the typed
+/// view of a task that the vtable functions work through. `Copy`, and
+/// passed by value, so holding one keeps no reference into the cell alive.
+struct Harness<F: Future, S> {
+    cell: NonNull<Cell<F, S>>,
 }
 
-/// # Safety
-/// `ptr` is a live `Cell<F, S>` and the caller hands over a reference it
-/// owns together with the NOTIFIED bit (a consumed `Notified`).
-unsafe fn run<F, S>(ptr: NonNull<Header>)
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-    S: Schedule,
-{
-    // SAFETY: the caller (a `Notified`) owned a reference, which `run` consumes.
-    let cell = unsafe { cell::<F, S>(ptr) };
-    match cell.header.state.to_running() {
-        ToRunning::Poll => poll_future(cell, ptr),
-        ToRunning::Cancel => cancel(cell, ptr),
-        // SAFETY: we own the reference.
-        ToRunning::Nothing => unsafe { RawTask::from_raw(ptr) }.drop_ref(),
+impl<F: Future, S> Clone for Harness<F, S> {
+    fn clone(&self) -> Self {
+        *self
     }
 }
 
-fn poll_future<F, S>(cell: &Cell<F, S>, ptr: NonNull<Header>)
+impl<F: Future, S> Copy for Harness<F, S> {}
+
+impl<F, S> Harness<F, S>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
     S: Schedule,
 {
-    // The waker borrows the running reference, so it needs no count of its
-    // own; a clone taken by the future adds one.
-    // SAFETY: the task stays alive for the whole poll (we hold a reference);
-    // ManuallyDrop keeps the borrowed reference from being released.
-    let waker = ManuallyDrop::new(unsafe { Waker::from_raw(waker::raw_waker(ptr)) });
-    let mut cx = Context::from_waker(&waker);
-    let res = {
-        let _task = context::enter_task(ptr);
-        panic::catch_unwind(AssertUnwindSafe(|| {
-            cell.stage.with_mut(|stage| {
-                // SAFETY: RUNNING is ours, so we have exclusive access to the
-                // stage; the future is never moved out of the cell (pinned).
-                match unsafe { &mut *stage } {
-                    // SAFETY: as above, pinned in the cell.
-                    Stage::Running(fut) => unsafe { Pin::new_unchecked(fut) }.poll(&mut cx),
-                    _ => unreachable!("polled a task whose future is gone"),
-                }
-            })
-        }))
-    };
-    match res {
-        Ok(Poll::Ready(out)) => {
-            // A panic in the finished future's destructor is not the task's
-            // result: the output stands.
-            let _ = drop_future(cell);
-            complete(cell, ptr, Ok(out));
-        }
-        Ok(Poll::Pending) => match cell.header.state.to_idle() {
-            // SAFETY: we owned the running reference.
-            ToIdle::Idle => unsafe { RawTask::from_raw(ptr) }.drop_ref(),
-            // SAFETY: NOTIFIED stays set and our reference becomes the queued one.
-            ToIdle::Notified => cell
-                .scheduler
-                .yield_now(unsafe { Notified::from_raw(RawTask::from_raw(ptr)) }),
-            ToIdle::Cancel => cancel(cell, ptr),
-        },
-        Err(payload) => {
-            let _ = drop_future(cell);
-            complete(cell, ptr, Err(JoinError::panic(cell.header.id, payload)));
+    /// # Safety
+    /// `ptr` came from [`allocate`]`::<F, S>` (so it points to a live
+    /// `Cell<F, S>`, with the provenance of all of it), and the caller owns
+    /// a reference count, which keeps the cell alive until the caller gives
+    /// it away (rule 3). Every accessor below relies on that count.
+    unsafe fn from_raw(ptr: NonNull<Header>) -> Self {
+        Harness { cell: ptr.cast() }
+    }
+
+    fn ptr(self) -> NonNull<Header> {
+        self.cell.cast()
+    }
+
+    fn raw(self) -> RawTask {
+        // SAFETY: `ptr` is a live task header (`from_raw`'s contract).
+        unsafe { RawTask::from_raw(self.ptr()) }
+    }
+
+    fn header(&self) -> &Header {
+        // SAFETY: the cell is alive while our count is held (`from_raw`);
+        // a place projection through the raw pointer, so no `&Cell` is made
+        // (rule 2). The borrow ends before the count is given away.
+        unsafe { &(*self.cell.as_ptr()).header }
+    }
+
+    fn state(&self) -> &State {
+        &self.header().state
+    }
+
+    fn scheduler(&self) -> &S {
+        // SAFETY: as in `header`.
+        unsafe { &(*self.cell.as_ptr()).scheduler }
+    }
+
+    fn stage(&self) -> &UnsafeCell<Stage<F>> {
+        // SAFETY: as in `header`; who may use the stage is the state word's
+        // business (module header).
+        unsafe { &(*self.cell.as_ptr()).stage }
+    }
+
+    fn join_waker(&self) -> &UnsafeCell<Option<Waker>> {
+        // SAFETY: as in `header`; the slot follows the JOIN_WAKER protocol.
+        unsafe { &(*self.cell.as_ptr()).join_waker }
+    }
+
+    /// Gives up one reference count, freeing the cell if it was the last.
+    /// The last use of `self` (rule 3).
+    fn drop_ref(self) {
+        if self.state().ref_dec(1) {
+            // SAFETY: that was the last count; nobody else can reach the cell.
+            unsafe { self.dealloc() }
         }
     }
-}
 
-/// Drops the future in place; `Err` carries a panic from its destructor.
-fn drop_future<F: Future, S>(cell: &Cell<F, S>) -> Result<(), Box<dyn Any + Send>> {
-    panic::catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: the caller owns the stage (RUNNING). Replacing first keeps
-        // the stage valid even if the old value's destructor panics.
-        let old = cell
-            .stage
-            .with_mut(|s| unsafe { mem::replace(&mut *s, Stage::Consumed) });
-        drop(old);
-    }))
-}
+    /// # Safety
+    /// The last reference count is gone.
+    unsafe fn dealloc(self) {
+        // SAFETY: the cell came from `Box::into_raw` in `allocate`, and with
+        // no count left nothing else can reach it.
+        drop(unsafe { Box::from_raw(self.cell.as_ptr()) });
+    }
 
-fn cancel<F, S>(cell: &Cell<F, S>, ptr: NonNull<Header>)
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-    S: Schedule,
-{
-    let err = match drop_future(cell) {
-        Ok(()) => JoinError::cancelled(cell.header.id),
-        Err(payload) => JoinError::panic(cell.header.id, payload),
-    };
-    complete(cell, ptr, Err(err));
-}
-
-/// Stores the output, publishes COMPLETE, wakes the joiner, and releases the
-/// running reference (and the registry's).
-fn complete<F, S>(cell: &Cell<F, S>, ptr: NonNull<Header>, out: Result<F::Output, JoinError>)
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-    S: Schedule,
-{
-    // SAFETY: RUNNING is ours; the stage is `Consumed`, so nothing is dropped here.
-    cell.stage
-        .with_mut(|s| unsafe { std::ptr::write(s, Stage::Finished(out)) });
-    let prev = cell.header.state.to_complete();
-    if !prev.has(JOIN_INTEREST) {
-        // Nobody will read the output: it is ours to drop.
-        if cell.scheduler.debug() {
-            // SAFETY: still ours, see above.
-            cell.stage.with(|s| {
-                // SAFETY: still ours, see above.
-                if let Stage::Finished(Err(e)) = unsafe { &*s } {
-                    if e.is_panic() {
-                        report_unretrieved(&cell.header);
+    /// Polls the future once (RUNNING is ours) and acts on the result. The
+    /// running reference is consumed.
+    fn poll(self) {
+        // The waker borrows the running reference, so it needs no count of
+        // its own; a clone taken by the future adds one.
+        // SAFETY: the task stays alive for the whole poll (the running count
+        // is held until after it); ManuallyDrop keeps the borrowed count from
+        // being released.
+        let waker = ManuallyDrop::new(unsafe { Waker::from_raw(waker::raw_waker(self.ptr())) });
+        let mut cx = Context::from_waker(&waker);
+        let res = {
+            let _task = context::enter_task(self.ptr());
+            panic::catch_unwind(AssertUnwindSafe(|| {
+                self.stage().with_mut(|stage| {
+                    // SAFETY: RUNNING is ours, so we have exclusive access to
+                    // the stage; the future is never moved out of the cell.
+                    match unsafe { &mut *stage } {
+                        // SAFETY: as above, pinned in the cell until dropped
+                        // in place.
+                        Stage::Running(fut) => unsafe { Pin::new_unchecked(fut) }.poll(&mut cx),
+                        _ => unreachable!("polled a task whose future is gone"),
                     }
+                })
+            }))
+        };
+        match res {
+            Ok(Poll::Ready(out)) => {
+                // A panic in the finished future's destructor is not the
+                // task's result: the output stands.
+                let _ = self.drop_future();
+                self.complete(Ok(out));
+            }
+            Ok(Poll::Pending) => match self.state().to_idle() {
+                ToIdle::Idle => self.drop_ref(),
+                ToIdle::Notified => {
+                    // `to_idle` added the count the new Notified owns, so the
+                    // running count keeps the cell (and the `&S` below)
+                    // alive until `yield_now` returns, even if another
+                    // thread runs and frees the task meanwhile (rule 3).
+                    // SAFETY: that count and NOTIFIED are the Notified's.
+                    let notified = unsafe { Notified::from_raw(self.raw()) };
+                    self.scheduler().yield_now(notified);
+                    self.drop_ref();
+                }
+                ToIdle::Cancel => self.cancel(),
+            },
+            Err(payload) => {
+                let _ = self.drop_future();
+                let id = self.header().id;
+                self.complete(Err(JoinError::panic(id, payload)));
+            }
+        }
+    }
+
+    /// Drops the future in place; `Err` carries a panic from its destructor.
+    fn drop_future(self) -> Result<(), Box<dyn Any + Send>> {
+        panic::catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: the caller owns the stage (RUNNING). Replacing first
+            // keeps the stage valid even if the old value's destructor panics.
+            let old = self
+                .stage()
+                .with_mut(|s| unsafe { mem::replace(&mut *s, Stage::Consumed) });
+            drop(old);
+        }))
+    }
+
+    /// Drops the future (RUNNING is ours) and completes with a cancelled
+    /// error, or a panic one if the destructor panicked.
+    fn cancel(self) {
+        let id = self.header().id;
+        let err = match self.drop_future() {
+            Ok(()) => JoinError::cancelled(id),
+            Err(payload) => JoinError::panic(id, payload),
+        };
+        self.complete(Err(err));
+    }
+
+    /// Stores the output, publishes COMPLETE, wakes the joiner, and releases
+    /// the running reference (and the registry's). The last use of `self`.
+    fn complete(self, out: Result<F::Output, JoinError>) {
+        // SAFETY: RUNNING is ours; the stage is `Consumed`, so nothing is
+        // dropped by the write.
+        self.stage()
+            .with_mut(|s| unsafe { std::ptr::write(s, Stage::Finished(out)) });
+        let prev = self.state().to_complete();
+        if !prev.has(JOIN_INTEREST) {
+            // Nobody will read the output: it is ours to drop.
+            // SAFETY: COMPLETE without JOIN_INTEREST: the stage is ours.
+            let stage = self
+                .stage()
+                .with_mut(|s| unsafe { mem::replace(&mut *s, Stage::Consumed) });
+            self.drop_unread(stage);
+        } else if prev.has(JOIN_WAKER) {
+            self.wake_joiner();
+        }
+        // SAFETY: the registry entry (if any) and the running reference are ours.
+        let released = self.scheduler().release(self.raw());
+        if self.state().ref_dec(1 + released as usize) {
+            // SAFETY: those were the last references.
+            unsafe { self.dealloc() }
+        }
+    }
+
+    /// Completion with a join waker stored: wake it, then give the slot
+    /// back (state.rs, "join waker"). The waker is user code: a panic in its
+    /// `wake_by_ref` or its destructor must not kill the completing thread.
+    fn wake_joiner(self) {
+        let _ = panic::catch_unwind(AssertUnwindSafe(|| {
+            self.join_waker().with(|w| {
+                // SAFETY: JOIN_WAKER was set when COMPLETE went in, so the
+                // handle no longer writes the slot; it may only read it
+                // (`will_wake`).
+                if let Some(w) = unsafe { &*w } {
+                    w.wake_by_ref();
                 }
             });
-        }
-        let _ = panic::catch_unwind(AssertUnwindSafe(|| {
-            // SAFETY: as above.
-            drop(
-                cell.stage
-                    .with_mut(|s| unsafe { mem::replace(&mut *s, Stage::Consumed) }),
-            );
         }));
-    } else if prev.has(JOIN_WAKER) {
-        // SAFETY: JOIN_WAKER was set when COMPLETE went in, so the handle no
-        // longer writes the slot (state.rs); reading it here is exclusive of
-        // any write.
-        cell.join_waker.with(|w| {
-            // SAFETY: see above.
-            if let Some(w) = unsafe { &*w } {
-                w.wake_by_ref();
-            }
-        });
+        if !self
+            .state()
+            .unset_join_waker_after_complete()
+            .has(JOIN_INTEREST)
+        {
+            // The handle was dropped meanwhile and left the waker to us.
+            // SAFETY: JOIN_WAKER is clear and JOIN_INTEREST gone: nobody
+            // else touches the slot again.
+            let w = self.join_waker().with_mut(|w| unsafe { (*w).take() });
+            let _ = panic::catch_unwind(AssertUnwindSafe(|| drop(w)));
+        }
     }
-    // SAFETY: the registry entry (if any) and the running reference are ours.
-    let raw = unsafe { RawTask::from_raw(ptr) };
-    let released = cell.scheduler.release(raw);
-    if cell.header.state.ref_dec(1 + released as usize) {
-        // SAFETY: those were the last references.
-        unsafe { dealloc::<F, S>(ptr) }
+
+    /// Drops an output nobody will read, reporting an unretrieved panic in
+    /// debug mode. A panic in the output's destructor stays here.
+    fn drop_unread(self, stage: Stage<F>) {
+        if self.scheduler().debug() {
+            if let Stage::Finished(Err(e)) = &stage {
+                if e.is_panic() {
+                    report_unretrieved(self.header());
+                }
+            }
+        }
+        let _ = panic::catch_unwind(AssertUnwindSafe(|| drop(stage)));
     }
 }
 
@@ -247,43 +364,68 @@ fn report_unretrieved(h: &Header) {
 }
 
 /// # Safety
-/// `ptr` is a live `Cell<F, S>`; the caller owns a reference and set
-/// NOTIFIED for it, and both go to the new `Notified`.
+/// `ptr` came from `allocate::<F, S>`, and the caller hands over a reference
+/// count it owns together with the NOTIFIED bit (a consumed `Notified`).
+unsafe fn run<F, S>(ptr: NonNull<Header>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    // SAFETY: see the function contract; the count is consumed below.
+    let task = unsafe { Harness::<F, S>::from_raw(ptr) };
+    match task.state().to_running() {
+        ToRunning::Poll => task.poll(),
+        ToRunning::Cancel => task.cancel(),
+        ToRunning::Nothing => task.drop_ref(),
+    }
+}
+
+/// # Safety
+/// `ptr` came from `allocate::<F, S>`; the caller owns a reference count and
+/// set NOTIFIED for it, and both go to the new `Notified`. The caller also
+/// holds a second count (a waker's, a JoinHandle's) across this call, so the
+/// cell outlives the scheduler's use of `&S` (rule 3).
 unsafe fn schedule<F, S>(ptr: NonNull<Header>)
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
     S: Schedule,
 {
-    // SAFETY: the caller owns a reference and set NOTIFIED for it.
-    let cell = unsafe { cell::<F, S>(ptr) };
-    // SAFETY: that reference and NOTIFIED become the Notified's.
-    let notified = unsafe { Notified::from_raw(RawTask::from_raw(ptr)) };
-    cell.scheduler.schedule(notified);
+    // SAFETY: see the function contract.
+    let task = unsafe { Harness::<F, S>::from_raw(ptr) };
+    // SAFETY: that count and NOTIFIED become the Notified's.
+    let notified = unsafe { Notified::from_raw(task.raw()) };
+    task.scheduler().schedule(notified);
 }
 
 /// # Safety
-/// `ptr` is a `Cell<F, S>` from `allocate` whose last reference is gone.
-unsafe fn dealloc<F: Future, S>(ptr: NonNull<Header>) {
-    // SAFETY: the last reference is gone; the cell came from `Box::leak`.
-    drop(unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) });
+/// `ptr` came from `allocate::<F, S>` and its last reference count is gone.
+unsafe fn dealloc<F, S>(ptr: NonNull<Header>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    // SAFETY: see the function contract.
+    unsafe { Harness::<F, S>::from_raw(ptr).dealloc() }
 }
 
 /// # Safety
-/// `ptr` is a live `Cell<F, S>` whose JoinHandle (the caller) owns a
-/// reference; `dst` points to a `Poll<Result<F::Output, JoinError>>`.
+/// `ptr` came from `allocate::<F, S>`, the JoinHandle (the caller) owns a
+/// reference count, and `dst` points to a `Poll<Result<F::Output, JoinError>>`.
 unsafe fn read_output<F, S>(ptr: NonNull<Header>, dst: *mut (), waker: &Waker)
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
     S: Schedule,
 {
-    // SAFETY: the JoinHandle owns a reference.
-    let cell = unsafe { cell::<F, S>(ptr) };
-    if can_read_output(&cell.header, &cell.join_waker, waker) {
+    // SAFETY: see the function contract; the handle keeps its count.
+    let task = unsafe { Harness::<F, S>::from_raw(ptr) };
+    if can_read_output(task.header(), task.join_waker(), waker) {
         // SAFETY: COMPLETE with JOIN_INTEREST: the output belongs to the handle.
-        let stage = cell
-            .stage
+        let stage = task
+            .stage()
             .with_mut(|s| unsafe { mem::replace(&mut *s, Stage::Consumed) });
         let out = match stage {
             Stage::Finished(out) => out,
@@ -298,7 +440,7 @@ where
 /// may be read now, otherwise `waker` is stored to be woken on completion.
 fn can_read_output(header: &Header, slot: &UnsafeCell<Option<Waker>>, waker: &Waker) -> bool {
     let snap = header.state.load();
-    if snap.has(super::state::COMPLETE) {
+    if snap.has(COMPLETE) {
         return true;
     }
     if snap.has(JOIN_WAKER) {
@@ -313,53 +455,56 @@ fn can_read_output(header: &Header, slot: &UnsafeCell<Option<Waker>>, waker: &Wa
         }
     }
     // SAFETY: JOIN_WAKER is clear, so the handle has the slot to itself.
-    slot.with_mut(|w| unsafe { *w = Some(waker.clone()) });
+    let old = slot.with_mut(|w| unsafe { (*w).replace(waker.clone()) });
+    // The old waker is the handle's to drop; outside the slot access.
+    drop(old);
     header.state.set_join_waker().is_err()
 }
 
 /// # Safety
-/// `ptr` is a live `Cell<F, S>`; the JoinHandle's reference is consumed.
+/// `ptr` came from `allocate::<F, S>`; the JoinHandle's reference count is
+/// consumed here.
 unsafe fn drop_join_handle<F, S>(ptr: NonNull<Header>)
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
     S: Schedule,
 {
-    // SAFETY: the JoinHandle owns a reference, consumed here.
-    let cell = unsafe { cell::<F, S>(ptr) };
-    if cell.header.state.drop_join_interest().is_err() {
-        // Complete: the output is ours to drop.
-        let stage = cell
-            .stage
-            // SAFETY: COMPLETE and no JOIN_INTEREST: nobody else reads the stage.
-            .with_mut(|s| unsafe { mem::replace(&mut *s, Stage::Consumed) });
-        if cell.scheduler.debug() {
-            if let Stage::Finished(Err(e)) = &stage {
-                if e.is_panic() {
-                    report_unretrieved(&cell.header);
-                }
-            }
-        }
-        let _ = panic::catch_unwind(AssertUnwindSafe(|| drop(stage)));
+    // SAFETY: see the function contract.
+    let task = unsafe { Harness::<F, S>::from_raw(ptr) };
+    let dropped = task.state().drop_join_interest();
+    if dropped.owns_waker {
+        // The joiner's waker goes now, not when the task is freed.
+        // SAFETY: JOIN_WAKER is clear (or was cleared by this transition),
+        // so the slot is the handle's (state.rs, "join waker").
+        let w = task.join_waker().with_mut(|w| unsafe { (*w).take() });
+        let _ = panic::catch_unwind(AssertUnwindSafe(|| drop(w)));
     }
-    // SAFETY: the handle's reference, released here.
-    unsafe { RawTask::from_raw(ptr) }.drop_ref();
+    if dropped.owns_output {
+        // SAFETY: COMPLETE with JOIN_INTEREST: the output is the handle's.
+        let stage = task
+            .stage()
+            .with_mut(|s| unsafe { mem::replace(&mut *s, Stage::Consumed) });
+        task.drop_unread(stage);
+    }
+    task.drop_ref();
 }
 
 /// # Safety
-/// `ptr` is a live `Cell<F, S>`; the caller's reference is consumed.
+/// `ptr` came from `allocate::<F, S>`; the caller's reference count is
+/// consumed here.
 unsafe fn shutdown<F, S>(ptr: NonNull<Header>)
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
     S: Schedule,
 {
-    // SAFETY: the caller (registry drain) owns a reference, consumed here.
-    let cell = unsafe { cell::<F, S>(ptr) };
-    if cell.header.state.to_shutdown() {
-        cancel(cell, ptr);
+    // SAFETY: see the function contract.
+    let task = unsafe { Harness::<F, S>::from_raw(ptr) };
+    if task.state().to_shutdown() {
+        // RUNNING is ours now; our count plays the running reference.
+        task.cancel();
     } else {
-        // SAFETY: the caller's reference, released here.
-        unsafe { RawTask::from_raw(ptr) }.drop_ref();
+        task.drop_ref();
     }
 }

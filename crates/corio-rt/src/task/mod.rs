@@ -21,6 +21,8 @@ mod join;
 mod raw;
 pub(crate) mod registry;
 mod state;
+#[cfg(all(test, not(loom)))]
+mod tests;
 mod waker;
 
 pub use abort_on_drop::AbortOnDrop;

@@ -23,8 +23,10 @@
 //!   RUNNING/COMPLETE; clears NOTIFIED, sets RUNNING. If CANCELLED is set the
 //!   caller cancels instead of polling.
 //! - **to_idle** (after a `Pending` poll): clears RUNNING. If NOTIFIED was set
-//!   during the poll the runner keeps its reference and re-queues; if
-//!   CANCELLED was set it keeps RUNNING and cancels.
+//!   during the poll it stays set and a reference is added for the
+//!   `Notified` the runner queues (the runner then drops its own, so the
+//!   cell outlives the scheduler call; see `harness.rs`); if CANCELLED was
+//!   set it keeps RUNNING and cancels.
 //! - **to_complete**: clears RUNNING, sets COMPLETE. The output was stored
 //!   before, so the JoinHandle may read it as soon as it sees COMPLETE.
 //! - **abort**: sets CANCELLED; if the task was idle also sets NOTIFIED and
@@ -33,9 +35,16 @@
 //! - **join waker**: the JoinHandle writes the waker slot only while
 //!   JOIN_WAKER is clear, then sets it with a CAS that fails if COMPLETE got
 //!   there first. The task side reads the slot only after it set COMPLETE
-//!   while JOIN_WAKER was set. The two never touch the slot together.
-//! - **JoinHandle drop**: clears JOIN_INTEREST unless COMPLETE is set, in
-//!   which case the handle drops the output itself.
+//!   while JOIN_WAKER was set, wakes the waker, and then clears JOIN_WAKER
+//!   (`unset_join_waker_after_complete`), giving the slot back to the handle
+//!   — or, if the handle was dropped meanwhile, keeping it and dropping the
+//!   waker itself. The two never touch the slot together (the handle may
+//!   read it, `will_wake`, while the task side reads it too).
+//! - **JoinHandle drop**: clears JOIN_INTEREST. Before COMPLETE it also
+//!   clears JOIN_WAKER, so the slot is the handle's and it drops the waker at
+//!   once; after COMPLETE the handle drops the output, and the waker too
+//!   unless JOIN_WAKER is still set (the task side is waking it and drops it
+//!   after).
 //!
 //! Orderings: transitions use AcqRel so that what one owner of the future or
 //! output wrote is visible to the next (RUNNING hand-off, output hand-off to
@@ -103,6 +112,15 @@ pub(crate) enum ToIdle {
     Cancel,
 }
 
+/// What a JoinHandle being dropped must drop itself.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct JoinDropped {
+    /// The task completed and nobody read the output: the handle drops it.
+    pub(crate) owns_output: bool,
+    /// The join waker slot is the handle's: it drops the waker (if any).
+    pub(crate) owns_waker: bool,
+}
+
 /// What `wake` asks the waker to do.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum OnWake {
@@ -166,8 +184,9 @@ impl State {
                 return (None, ToIdle::Cancel);
             }
             if s.has(NOTIFIED) {
-                // Keep NOTIFIED: the runner's reference becomes the queued one.
-                (Some(s.0 & !RUNNING), ToIdle::Notified)
+                // Keep NOTIFIED, and add the reference the queued
+                // `Notified` owns; the runner drops its own after queueing.
+                (Some((s.0 & !RUNNING) + REF_ONE), ToIdle::Notified)
             } else {
                 (Some(s.0 & !RUNNING), ToIdle::Idle)
             }
@@ -225,13 +244,23 @@ impl State {
         })
     }
 
-    /// JoinHandle dropped: `Err` if complete (the caller must drop the output).
-    pub(crate) fn drop_join_interest(&self) -> Result<(), ()> {
+    /// JoinHandle dropped: clears JOIN_INTEREST (and, before completion,
+    /// JOIN_WAKER) and says what the handle must drop.
+    pub(crate) fn drop_join_interest(&self) -> JoinDropped {
         self.update(|s| {
+            debug_assert!(s.has(JOIN_INTEREST));
             if s.has(COMPLETE) {
-                (None, Err(()))
+                let r = JoinDropped {
+                    owns_output: true,
+                    owns_waker: !s.has(JOIN_WAKER),
+                };
+                (Some(s.0 & !JOIN_INTEREST), r)
             } else {
-                (Some(s.0 & !JOIN_INTEREST), Ok(()))
+                let r = JoinDropped {
+                    owns_output: false,
+                    owns_waker: true,
+                };
+                (Some(s.0 & !(JOIN_INTEREST | JOIN_WAKER)), r)
             }
         })
     }
@@ -262,6 +291,15 @@ impl State {
         })
     }
 
+    /// The task side, after waking the join waker on completion: gives the
+    /// slot back. Returns the word as it was before; without JOIN_INTEREST
+    /// the handle is gone and the caller drops the waker.
+    pub(crate) fn unset_join_waker_after_complete(&self) -> Snapshot {
+        let prev = Snapshot(self.0.fetch_and(!JOIN_WAKER, Ordering::AcqRel));
+        debug_assert!(prev.has(COMPLETE) && prev.has(JOIN_WAKER));
+        prev
+    }
+
     #[inline]
     pub(crate) fn ref_inc(&self) {
         // Relaxed: the caller holds a reference, so the count cannot reach
@@ -276,5 +314,242 @@ impl State {
         let prev = Snapshot(self.0.fetch_sub(n * REF_ONE, Ordering::AcqRel));
         debug_assert!(prev.refs() >= n, "task reference count underflow");
         prev.refs() == n
+    }
+}
+
+/// One test per transition: each starts from a word built by hand and checks
+/// the word after and the verdict. Pure, so they run under Miri and loom
+/// alike (loom needs a model around atomics, hence `not(loom)`).
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// A state word with `flags` and `refs` references.
+    fn word(flags: usize, refs: usize) -> State {
+        State(AtomicUsize::new(flags | (refs * REF_ONE)))
+    }
+
+    fn is(s: &State, flags: usize, refs: usize) {
+        let snap = s.load();
+        assert_eq!(
+            snap,
+            Snapshot(flags | (refs * REF_ONE)),
+            "expected flags {flags:06b} refs {refs}, got {snap:?}"
+        );
+    }
+
+    #[test]
+    fn new_is_queued_with_a_handle() {
+        is(&State::new(3), NOTIFIED | JOIN_INTEREST, 3);
+    }
+
+    #[test]
+    fn to_running_polls_a_notified_task() {
+        let s = word(NOTIFIED | JOIN_INTEREST, 2);
+        assert_eq!(s.to_running(), ToRunning::Poll);
+        is(&s, RUNNING | JOIN_INTEREST, 2);
+    }
+
+    #[test]
+    fn to_running_cancels_an_aborted_task() {
+        let s = word(NOTIFIED | CANCELLED, 1);
+        assert_eq!(s.to_running(), ToRunning::Cancel);
+        is(&s, RUNNING | CANCELLED, 1);
+    }
+
+    #[test]
+    fn to_running_does_nothing_when_complete_running_or_not_notified() {
+        for flags in [COMPLETE | NOTIFIED, RUNNING | NOTIFIED, 0, CANCELLED] {
+            let s = word(flags, 1);
+            assert_eq!(s.to_running(), ToRunning::Nothing, "{flags:06b}");
+            is(&s, flags, 1);
+        }
+    }
+
+    #[test]
+    fn to_idle_clears_running() {
+        let s = word(RUNNING | JOIN_INTEREST, 2);
+        assert_eq!(s.to_idle(), ToIdle::Idle);
+        is(&s, JOIN_INTEREST, 2);
+    }
+
+    #[test]
+    fn to_idle_when_woken_keeps_notified_and_adds_a_reference() {
+        let s = word(RUNNING | NOTIFIED, 1);
+        assert_eq!(s.to_idle(), ToIdle::Notified);
+        is(&s, NOTIFIED, 2);
+    }
+
+    #[test]
+    fn to_idle_when_aborted_keeps_running_to_cancel() {
+        let s = word(RUNNING | CANCELLED | NOTIFIED, 1);
+        assert_eq!(s.to_idle(), ToIdle::Cancel);
+        is(&s, RUNNING | CANCELLED | NOTIFIED, 1);
+    }
+
+    #[test]
+    fn to_complete_swaps_running_for_complete() {
+        let s = word(RUNNING | JOIN_INTEREST | JOIN_WAKER, 2);
+        let prev = s.to_complete();
+        assert_eq!(
+            prev,
+            Snapshot(RUNNING | JOIN_INTEREST | JOIN_WAKER | (2 * REF_ONE))
+        );
+        is(&s, COMPLETE | JOIN_INTEREST | JOIN_WAKER, 2);
+    }
+
+    #[test]
+    fn wake_an_idle_task_schedules_it_with_a_new_reference() {
+        let s = word(JOIN_INTEREST, 1);
+        assert_eq!(s.wake(), OnWake::Schedule);
+        is(&s, JOIN_INTEREST | NOTIFIED, 2);
+    }
+
+    #[test]
+    fn wake_a_running_task_marks_it_for_requeue() {
+        let s = word(RUNNING, 1);
+        assert_eq!(s.wake(), OnWake::Nothing);
+        is(&s, RUNNING | NOTIFIED, 1);
+    }
+
+    #[test]
+    fn wake_a_queued_or_complete_task_does_nothing() {
+        for flags in [NOTIFIED, COMPLETE, RUNNING | NOTIFIED] {
+            let s = word(flags, 1);
+            assert_eq!(s.wake(), OnWake::Nothing, "{flags:06b}");
+            is(&s, flags, 1);
+        }
+    }
+
+    #[test]
+    fn abort_an_idle_task_schedules_the_cancel() {
+        let s = word(JOIN_INTEREST, 1);
+        assert_eq!(s.abort(), OnWake::Schedule);
+        is(&s, JOIN_INTEREST | CANCELLED | NOTIFIED, 2);
+    }
+
+    #[test]
+    fn abort_a_running_or_queued_task_only_marks_it() {
+        for flags in [RUNNING, NOTIFIED] {
+            let s = word(flags, 1);
+            assert_eq!(s.abort(), OnWake::Nothing, "{flags:06b}");
+            is(&s, flags | CANCELLED, 1);
+        }
+    }
+
+    #[test]
+    fn abort_a_complete_or_cancelled_task_does_nothing() {
+        for flags in [COMPLETE, CANCELLED | NOTIFIED] {
+            let s = word(flags, 1);
+            assert_eq!(s.abort(), OnWake::Nothing, "{flags:06b}");
+            is(&s, flags, 1);
+        }
+    }
+
+    #[test]
+    fn to_shutdown_takes_an_idle_or_queued_future() {
+        for flags in [0, NOTIFIED] {
+            let s = word(flags | JOIN_INTEREST, 1);
+            assert!(s.to_shutdown(), "{flags:06b}");
+            is(&s, flags | JOIN_INTEREST | RUNNING | CANCELLED, 1);
+        }
+    }
+
+    #[test]
+    fn to_shutdown_leaves_a_running_future_to_its_runner() {
+        let s = word(RUNNING, 1);
+        assert!(!s.to_shutdown());
+        is(&s, RUNNING | CANCELLED, 1);
+    }
+
+    #[test]
+    fn to_shutdown_of_a_complete_task_does_nothing() {
+        let s = word(COMPLETE, 1);
+        assert!(!s.to_shutdown());
+        is(&s, COMPLETE, 1);
+    }
+
+    #[test]
+    fn drop_join_interest_before_completion_takes_the_waker_slot() {
+        for waker in [0, JOIN_WAKER] {
+            let s = word(JOIN_INTEREST | waker, 2);
+            let d = s.drop_join_interest();
+            assert_eq!(
+                d,
+                JoinDropped {
+                    owns_output: false,
+                    owns_waker: true
+                }
+            );
+            is(&s, 0, 2);
+        }
+    }
+
+    #[test]
+    fn drop_join_interest_after_completion_takes_the_output() {
+        let s = word(COMPLETE | JOIN_INTEREST, 1);
+        let d = s.drop_join_interest();
+        assert_eq!(
+            d,
+            JoinDropped {
+                owns_output: true,
+                owns_waker: true
+            }
+        );
+        is(&s, COMPLETE, 1);
+        // JOIN_WAKER still set: the completer is waking it and keeps it.
+        let s = word(COMPLETE | JOIN_INTEREST | JOIN_WAKER, 1);
+        let d = s.drop_join_interest();
+        assert_eq!(
+            d,
+            JoinDropped {
+                owns_output: true,
+                owns_waker: false
+            }
+        );
+        is(&s, COMPLETE | JOIN_WAKER, 1);
+    }
+
+    #[test]
+    fn set_join_waker_fails_once_complete() {
+        let s = word(JOIN_INTEREST, 1);
+        assert!(s.set_join_waker().is_ok());
+        is(&s, JOIN_INTEREST | JOIN_WAKER, 1);
+        let s = word(JOIN_INTEREST | COMPLETE, 1);
+        assert!(s.set_join_waker().is_err());
+        is(&s, JOIN_INTEREST | COMPLETE, 1);
+    }
+
+    #[test]
+    fn unset_join_waker_fails_once_complete() {
+        let s = word(JOIN_INTEREST | JOIN_WAKER, 1);
+        assert!(s.unset_join_waker().is_ok());
+        is(&s, JOIN_INTEREST, 1);
+        let s = word(JOIN_INTEREST | JOIN_WAKER | COMPLETE, 1);
+        assert!(s.unset_join_waker().is_err());
+        is(&s, JOIN_INTEREST | JOIN_WAKER | COMPLETE, 1);
+    }
+
+    #[test]
+    fn unset_join_waker_after_complete_reports_the_handle() {
+        let s = word(COMPLETE | JOIN_INTEREST | JOIN_WAKER, 1);
+        assert!(s.unset_join_waker_after_complete().has(JOIN_INTEREST));
+        is(&s, COMPLETE | JOIN_INTEREST, 1);
+        let s = word(COMPLETE | JOIN_WAKER, 1);
+        assert!(!s.unset_join_waker_after_complete().has(JOIN_INTEREST));
+        is(&s, COMPLETE, 1);
+    }
+
+    #[test]
+    fn references_count_up_and_the_last_one_says_so() {
+        let s = word(JOIN_INTEREST, 1);
+        s.ref_inc();
+        is(&s, JOIN_INTEREST, 2);
+        assert!(!s.ref_dec(1));
+        is(&s, JOIN_INTEREST, 1);
+        s.ref_inc();
+        s.ref_inc();
+        assert!(s.ref_dec(3), "dropping the last three frees");
+        is(&s, JOIN_INTEREST, 0);
     }
 }
