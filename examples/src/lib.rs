@@ -10,6 +10,7 @@
 //! | `http` | HTTP/1.1 hello world on hyper 1.x (`corio-hyper`) | 127.0.0.1:7780 | `http_tokio` |
 //! | `mini_redis` | RESP server for redis-benchmark / redis-cli | 127.0.0.1:6380 | `mini_redis_tokio` |
 //! | `fanout` | many connections under a Semaphore, latency percentiles | its own echo server | - |
+//! | `chat` | line-based chat room on `start_server`, broadcast through `Queue`s, Ctrl-C shutdown | 127.0.0.1:7760 | - |
 //! | `cpu_io` | hashing service: CPU work inline or via `to_thread` | 127.0.0.1:7790 | - |
 //! | `proc_pool` | shell commands as subprocesses, N at a time under a Semaphore, output streamed | - | - |
 //!
