@@ -20,13 +20,15 @@ pub use runtime::{run, Builder, Handle, Runtime, RuntimeMetrics, WorkerMetrics};
 pub use task::{spawn, spawn_blocking, yield_now, JoinError, JoinHandle};
 
 /// Pieces of the scheduler exposed for the loom models in `loom-tests/`.
-/// Not a stable API.
+/// Only in loom builds (`--cfg loom`): the task handles here can free a task
+/// twice from safe code, so no other build lets code outside the crate
+/// name them. Not a stable API.
+#[cfg(loom)]
 #[doc(hidden)]
 pub mod __model {
-    #[cfg(loom)]
     pub use crate::loom::imp::io;
     pub use crate::loom::queue::{Injector, Steal, Stealer, Worker};
     pub use crate::scheduler::idle::Idle;
     pub use crate::scheduler::park::Parker;
-    pub use crate::task::{new_task, Notified, RawTask, Schedule};
+    pub use crate::task::raw::{new_task, Notified, RawTask, Schedule};
 }

@@ -45,7 +45,7 @@ mod imp {
     }
 
     pub(crate) mod queue {
-        pub use crossbeam_deque::{Injector, Steal, Stealer, Worker};
+        pub(crate) use crossbeam_deque::{Injector, Steal, Stealer, Worker};
     }
 
     /// Waiting for I/O in an idle worker: the corio-io driver's turn.

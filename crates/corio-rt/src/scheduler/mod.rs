@@ -35,9 +35,13 @@ use crate::loom::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 use crate::task::registry::Registry;
 use crate::task::{self, Header, JoinHandle, Notified, RawTask, Schedule};
 
+// `pub` items inside for the loom models (`corio_rt::__model`, loom builds only).
+#[cfg_attr(not(loom), allow(unreachable_pub))]
 pub(crate) mod idle;
 pub(crate) mod metrics;
 pub(crate) mod monitor;
+// `pub` items inside for the loom models (`corio_rt::__model`, loom builds only).
+#[cfg_attr(not(loom), allow(unreachable_pub))]
 pub(crate) mod park;
 mod worker;
 

@@ -2,10 +2,22 @@
 //! (asyncio's `create_task`, `Task`, `current_task`).
 //!
 //! The life of a task: [`spawn`] allocates it once (`harness::allocate`),
-//! registers it, and queues its [`Notified`]; a worker pops and runs it
+//! registers it, and queues its `Notified`; a worker pops and runs it
 //! (`Notified::run` → `harness::run`); a `Waker` re-queues it through the
-//! scheduler's [`Schedule`] impl; on completion the output waits in the cell
+//! scheduler's `Schedule` impl; on completion the output waits in the cell
 //! for the [`JoinHandle`]. The state protocol is in `state.rs`.
+//!
+//! The scheduler's own handles to a task (`new_task`, `RawTask`,
+//! `Notified`, `Schedule`) stay inside the crate, because safe code holding
+//! them could free a task twice; only loom builds lend them to the models
+//! (`corio_rt::__model`):
+//!
+//! ```compile_fail
+//! use corio_rt::task::RawTask;
+//! ```
+//! ```compile_fail
+//! use corio_rt::__model::new_task;
+//! ```
 
 use std::fmt;
 use std::future::Future;
@@ -18,7 +30,7 @@ use std::task::{Context, Poll};
 mod abort_on_drop;
 mod harness;
 mod join;
-mod raw;
+pub(crate) mod raw;
 pub(crate) mod registry;
 mod state;
 #[cfg(all(test, not(loom)))]
@@ -28,35 +40,11 @@ mod waker;
 pub use abort_on_drop::AbortOnDrop;
 pub use join::{JoinError, JoinHandle};
 pub(crate) use raw::Header;
-pub use raw::Notified;
-#[doc(hidden)]
-pub use raw::RawTask;
+pub(crate) use raw::{new_task, Notified, RawTask, Schedule};
 
 use crate::context;
 use crate::loom::{Ordering, StaticAtomicU64};
 use crate::scheduler::Shared;
-
-/// Where a task is sent when it is woken. Implemented by the work-stealing
-/// scheduler and the blocking pool; public (hidden) so loom models can drive
-/// the task state machine with a scheduler of their own.
-#[doc(hidden)]
-pub trait Schedule: Send + Sync + 'static {
-    /// Queues a task that was woken.
-    fn schedule(&self, task: Notified);
-    /// Queues a task that woke itself while running (it yielded): it goes
-    /// behind the others.
-    fn yield_now(&self, task: Notified) {
-        self.schedule(task)
-    }
-    /// Called once when a task completes: removes it from the registry of
-    /// live tasks. `true` if the registry held a reference, which the caller
-    /// then releases.
-    fn release(&self, task: RawTask) -> bool;
-    /// Debug mode: report panics nobody retrieves.
-    fn debug(&self) -> bool {
-        false
-    }
-}
 
 /// A task's id, unique among all tasks of the process.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -86,26 +74,6 @@ impl fmt::Debug for Id {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Id({})", self.0)
     }
-}
-
-/// Allocates a task for `scheduler` and returns it with three references:
-/// the queued `Notified`, the `JoinHandle`, and one for the registry.
-#[doc(hidden)]
-pub fn new_task<F, S>(
-    future: F,
-    scheduler: S,
-    name: Option<Box<str>>,
-    location: &'static Location<'static>,
-) -> (Notified, JoinHandle<F::Output>, RawTask)
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-    S: Schedule,
-{
-    let raw = harness::allocate(future, scheduler, Id::next(), name, location, 3);
-    // SAFETY: the three references and NOTIFIED/JOIN_INTEREST are split
-    // between the three returned values, each owning one.
-    unsafe { (Notified::from_raw(raw), JoinHandle::new(raw), raw) }
 }
 
 /// Cancels a task that was never queued or registered (its runtime is

@@ -10,13 +10,22 @@
 //! Reference counting lives in the state word (see `state.rs`): each
 //! [`Notified`], [`crate::task::JoinHandle`], `Waker` and the registry entry
 //! own one reference; the last one to go frees the cell.
+//!
+//! [`new_task`], [`Schedule`], [`RawTask`] and [`Notified`] are the
+//! scheduler's view of a task. They are crate-private except in loom builds,
+//! where `corio_rt::__model` hands them to the models in `loom-tests/`:
+//! `RawTask` is `Copy` with a safe `drop_ref`, and `Schedule::release`
+//! decides reference counts, so safe code that held them could free a task
+//! twice. (They are declared `pub` for that re-export; in other builds
+//! nothing outside the crate can name them.)
 
+use std::future::Future;
 use std::panic::Location;
 use std::ptr::NonNull;
 use std::task::Waker;
 
 use super::state::State;
-use super::Id;
+use super::{harness, Id, JoinHandle};
 use crate::loom::UnsafeCell;
 
 /// The part of a task every handle can see without knowing its type.
@@ -48,10 +57,10 @@ pub(crate) struct Vtable {
     pub(crate) shutdown: unsafe fn(NonNull<Header>),
 }
 
-/// An unowned pointer to a task (hidden: for the scheduler and loom models).
-/// Copy; the owner of a reference decides
-/// when it may be used.
+/// An unowned pointer to a task, for the scheduler (and the loom models).
+/// Copy; the owner of a reference decides when it may be used.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(not(loom), allow(unreachable_pub))]
 pub struct RawTask(NonNull<Header>);
 
 // SAFETY: a task's shared state is only reached through atomics and the
@@ -60,6 +69,7 @@ unsafe impl Send for RawTask {}
 // SAFETY: as above; `&RawTask` only exposes the pointer.
 unsafe impl Sync for RawTask {}
 
+#[cfg_attr(not(loom), allow(unreachable_pub))]
 impl RawTask {
     /// # Safety
     /// `ptr` must point to a live task header.
@@ -82,7 +92,6 @@ impl RawTask {
     }
 
     /// Drops one reference, freeing the task if it was the last.
-    #[doc(hidden)]
     pub fn drop_ref(self) {
         if self.header().state.ref_dec(1) {
             // SAFETY: we held the last reference.
@@ -92,8 +101,10 @@ impl RawTask {
 }
 
 /// A task in a run queue: owns one reference and the right to run it once.
+#[cfg_attr(not(loom), allow(unreachable_pub))]
 pub struct Notified(RawTask);
 
+#[cfg_attr(not(loom), allow(unreachable_pub))]
 impl Notified {
     /// # Safety
     /// The caller transfers one reference it owns, and the task's NOTIFIED
@@ -118,7 +129,6 @@ impl Notified {
     }
 
     /// Runs the task's next step (poll or cancel) and consumes the reference.
-    #[doc(hidden)]
     pub fn run(self) {
         let raw = self.into_raw();
         // SAFETY: we owned a reference and NOTIFIED; `run` takes both over.
@@ -138,4 +148,45 @@ impl std::fmt::Debug for Notified {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Notified({})", self.id())
     }
+}
+
+/// Where a task is sent when it is woken. Implemented by the work-stealing
+/// scheduler and the blocking pool (and by the loom models' schedulers).
+#[cfg_attr(not(loom), allow(unreachable_pub))]
+pub trait Schedule: Send + Sync + 'static {
+    /// Queues a task that was woken.
+    fn schedule(&self, task: Notified);
+    /// Queues a task that woke itself while running (it yielded): it goes
+    /// behind the others.
+    fn yield_now(&self, task: Notified) {
+        self.schedule(task)
+    }
+    /// Called once when a task completes: removes it from the registry of
+    /// live tasks. `true` if the registry held a reference, which the caller
+    /// then releases.
+    fn release(&self, task: RawTask) -> bool;
+    /// Debug mode: report panics nobody retrieves.
+    fn debug(&self) -> bool {
+        false
+    }
+}
+
+/// Allocates a task for `scheduler` and returns it with three references:
+/// the queued `Notified`, the `JoinHandle`, and one for the registry.
+#[cfg_attr(not(loom), allow(unreachable_pub))]
+pub fn new_task<F, S>(
+    future: F,
+    scheduler: S,
+    name: Option<Box<str>>,
+    location: &'static Location<'static>,
+) -> (Notified, JoinHandle<F::Output>, RawTask)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    let raw = harness::allocate(future, scheduler, Id::next(), name, location, 3);
+    // SAFETY: the three references and NOTIFIED/JOIN_INTEREST are split
+    // between the three returned values, each owning one.
+    unsafe { (Notified::from_raw(raw), JoinHandle::new(raw), raw) }
 }
