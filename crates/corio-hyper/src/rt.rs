@@ -116,17 +116,32 @@ impl<T> CorioIo<T> {
         }
     }
 
-    /// The wrapped stream.
+    /// The wrapped stream (asyncio: `transport.get_extra_info("socket")`).
+    ///
+    /// See [`new`](Self::new) for an example.
     pub fn get_ref(&self) -> &T {
         &self.inner
     }
 
     /// The wrapped stream, mutably.
+    ///
+    /// ```
+    /// let (a, _b) = corio::net::UnixStream::pair()?;
+    /// let mut io = corio_hyper::CorioIo::new(a);
+    /// io.get_mut().shutdown(std::net::Shutdown::Write)?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn get_mut(&mut self) -> &mut T {
         &mut self.inner
     }
 
-    /// Unwraps the stream.
+    /// Unwraps the stream (after an HTTP upgrade, say).
+    ///
+    /// ```
+    /// let (a, _b) = corio::net::UnixStream::pair()?;
+    /// let stream: corio::net::UnixStream = corio_hyper::CorioIo::new(a).into_inner();
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn into_inner(self) -> T {
         self.inner
     }

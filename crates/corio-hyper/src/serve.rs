@@ -99,7 +99,8 @@ pub fn serve<S>(listener: TcpListener, service: S) -> Serve<S> {
     }
 }
 
-/// An HTTP/1 server waiting to be awaited; made by [`serve`].
+/// An HTTP/1 server waiting to be awaited; made by [`serve`] (see there for
+/// an example; asyncio: an `asyncio.Server` not yet serving).
 pub struct Serve<S> {
     listener: TcpListener,
     service: S,
@@ -152,9 +153,23 @@ impl<S> Serve<S> {
     }
 
     /// Stops when `signal` completes (a Ctrl-C, a message, ...) and shuts
-    /// down gracefully; see [`WithGracefulShutdown`].
+    /// down gracefully; see [`WithGracefulShutdown`] (asyncio:
+    /// `loop.add_signal_handler(SIGINT, server.close)`, then
+    /// `await server.wait_closed()`).
     ///
-    /// See [`serve`] for an example.
+    /// ```no_run
+    /// # corio::run(async {
+    /// # let listener = corio::net::TcpListener::bind("127.0.0.1:8080").await?;
+    /// # let svc = hyper::service::service_fn(|_req: hyper::Request<hyper::body::Incoming>| async {
+    /// #     Ok::<_, std::convert::Infallible>(hyper::Response::new(String::new()))
+    /// # });
+    /// corio_hyper::serve(listener, svc)
+    ///     .with_graceful_shutdown(async {
+    ///         let _ = corio::signal::ctrl_c().await;
+    ///     })
+    ///     .await
+    /// # }).unwrap();
+    /// ```
     pub fn with_graceful_shutdown<F>(self, signal: F) -> WithGracefulShutdown<S, F>
     where
         F: Future<Output = ()> + Send + 'static,
@@ -180,6 +195,9 @@ impl<S> Serve<S> {
 ///
 /// If the future itself is dropped, the connections still open run on as
 /// detached tasks.
+///
+/// asyncio: `server.close()`, then `await asyncio.wait_for(
+/// server.wait_closed(), grace)`; see [`grace`](Self::grace) for an example.
 pub struct WithGracefulShutdown<S, F> {
     serve: Serve<S>,
     signal: F,

@@ -224,7 +224,14 @@ where
     ReadAll { reader, buf, start }
 }
 
-/// Future of [`read_all`].
+/// Future of [`read_all`] (asyncio: the awaitable of `reader.read()`).
+///
+/// ```
+/// let mut src: &[u8] = b"abc";
+/// let mut buf = Vec::new();
+/// let fut: corio_io::io::ReadAll<'_, &[u8]> = corio_io::io::read_all(&mut src, &mut buf);
+/// assert_eq!(futures_lite::future::block_on(fut).unwrap(), 3);
+/// ```
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct ReadAll<'a, R: ?Sized> {
@@ -336,7 +343,17 @@ where
     }
 }
 
-/// Future of [`copy_bidirectional`].
+/// Future of [`copy_bidirectional`] (asyncio has none: see the function).
+///
+/// ```
+/// use corio_io::io::{copy_bidirectional, CopyBidirectional};
+/// use corio_io::net::UnixStream;
+/// let (mut a, _peer_a) = UnixStream::pair()?;
+/// let (mut b, _peer_b) = UnixStream::pair()?;
+/// let proxy: CopyBidirectional<'_, UnixStream, UnixStream> = copy_bidirectional(&mut a, &mut b);
+/// drop(proxy); // not awaited: nothing was copied
+/// # std::io::Result::Ok(())
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct CopyBidirectional<'a, A: ?Sized, B: ?Sized> {
     a: &'a mut A,

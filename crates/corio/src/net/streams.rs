@@ -125,6 +125,15 @@ impl StreamReader {
     }
 
     /// The local address (asyncio: `get_extra_info("sockname")`).
+    ///
+    /// ```
+    /// # corio::run(async {
+    /// # let server = corio::net::start_server(|_r, _w| async {}, "127.0.0.1:0").await?;
+    /// let (reader, writer) = corio::net::open_connection(server.local_addr()?).await?;
+    /// assert_eq!(reader.local_addr()?, writer.local_addr()?);
+    /// assert!(reader.local_addr()?.ip().is_loopback());
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.stream().local_addr()
     }
@@ -149,7 +158,9 @@ impl StreamReader {
         self.inner.buffer()
     }
 
-    /// The `BufReader` itself, with whatever it has buffered.
+    /// The `BufReader` itself, with whatever it has buffered (see
+    /// [`StreamWriter::into_inner`] for putting the connection back
+    /// together).
     pub fn into_inner(self) -> BufReader<OwnedReadHalf<TcpStream>> {
         self.inner
     }
@@ -281,11 +292,16 @@ impl StreamWriter {
     }
 
     /// The local address (asyncio: `get_extra_info("sockname")`).
+    ///
+    /// See [`StreamReader::local_addr`] for an example.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.stream().local_addr()
     }
 
-    /// The bytes written and not yet sent.
+    /// The bytes written and not yet sent (asyncio:
+    /// `transport.get_write_buffer_size()`, as a slice).
+    ///
+    /// See [`drain`](Self::drain) for an example.
     pub fn buffer(&self) -> &[u8] {
         self.writer().buffer()
     }
