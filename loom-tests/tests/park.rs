@@ -46,7 +46,14 @@ fn injector_push_wakes_a_parking_worker() {
                         }
                         return v;
                     }
-                    searching = idle.park(&parker, 0, searching, || !injector.is_empty(), None);
+                    searching = idle.park(
+                        &parker,
+                        0,
+                        searching,
+                        || !injector.is_empty(),
+                        None,
+                        &|| false,
+                    );
                 }
             })
         };
@@ -104,6 +111,7 @@ fn two_workers_one_item_no_lost_wakeup() {
                             searching,
                             || done.load(Ordering::SeqCst) || !injector.is_empty(),
                             None,
+                            &|| false,
                         );
                     }
                 })
@@ -143,7 +151,14 @@ fn local_push_is_stolen_by_a_parked_worker() {
                     if !searching {
                         searching = idle.try_search();
                     }
-                    searching = idle.park(&parkers[1], 1, searching, || !stealer.is_empty(), None);
+                    searching = idle.park(
+                        &parkers[1],
+                        1,
+                        searching,
+                        || !stealer.is_empty(),
+                        None,
+                        &|| false,
+                    );
                 }
             })
         };
@@ -186,6 +201,7 @@ fn io_parked_worker_is_unparked() {
                         searching,
                         || !injector.is_empty(),
                         Some(&mut io),
+                        &|| false,
                     );
                     io.wake_batch();
                 }
@@ -234,6 +250,7 @@ fn io_event_reaches_a_worker() {
                             searching,
                             || done.load(Ordering::SeqCst),
                             Some(&mut io),
+                            &|| false,
                         );
                         if io.has_batch() {
                             io.wake_batch();
@@ -274,7 +291,8 @@ fn io_offered_turn_is_taken() {
                 let mut io = io::IoParker::new();
                 let mut searching = false;
                 while !io.has_batch() {
-                    searching = idle.park(&parker, 0, searching, || false, Some(&mut io));
+                    searching =
+                        idle.park(&parker, 0, searching, || false, Some(&mut io), &|| false);
                 }
                 io.wake_batch();
             })

@@ -38,6 +38,8 @@ pub struct IoParker {
     waiting: bool,
     /// Turns this thread took.
     turns: u64,
+    /// Counted in the driver's pollers (`new`), not (`unpromised`).
+    promised: bool,
 }
 
 /// Ids for [`IoParker::id`]; only compared, never reused while live.
@@ -55,6 +57,22 @@ impl IoParker {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             waiting: false,
             turns: 0,
+            promised: true,
+        }
+    }
+
+    /// A parker for a thread that takes the turn only now and then (the
+    /// thread inside a runtime's `block_on`): it makes no promise, so the
+    /// backup thread's behaviour does not depend on it.
+    pub fn unpromised() -> IoParker {
+        IoParker {
+            events: wait::Events::with_capacity(EVENTS_PER_TURN),
+            batch: Vec::new(),
+            // Relaxed: a unique number is all that is needed.
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            waiting: false,
+            turns: 0,
+            promised: false,
         }
     }
 
@@ -75,6 +93,7 @@ impl IoParker {
             driver,
             parker: self,
             blocked: false,
+            offer: None,
         })
     }
 
@@ -99,6 +118,15 @@ impl IoParker {
         None
     }
 
+    /// Registers to be offered the turn without trying to take it (the
+    /// turn is reserved for another thread); `offer` is woken once when it
+    /// is handed over. The caller re-checks whatever made it defer, and
+    /// calls [`IoParker::turn_or_wait`] if that no longer holds.
+    pub fn wait_for_offer(&mut self, offer: &Waker) {
+        gate().wait_for_turn(self.id, offer);
+        self.waiting = true;
+    }
+
     /// The turn this thread just took.
     fn held_turn(&mut self) -> Option<Turn<'_>> {
         self.turns += 1;
@@ -106,6 +134,7 @@ impl IoParker {
             driver: Driver::try_get()?,
             parker: self,
             blocked: false,
+            offer: None,
         })
     }
 
@@ -145,7 +174,9 @@ impl Drop for IoParker {
         self.withdraw();
         // Whatever a turn collected and nobody woke must not be lost.
         wake_batch(&mut self.batch);
-        Driver::remove_poller();
+        if self.promised {
+            Driver::remove_poller();
+        }
     }
 }
 
@@ -164,6 +195,9 @@ pub struct Turn<'a> {
     /// The last poll blocked: this thread was idle and will take the turn
     /// again when idle, so giving it back offers it to nobody.
     blocked: bool,
+    /// Set by [`Turn::finish`]: whether to offer the turn on the way out,
+    /// whatever the last poll was.
+    offer: Option<bool>,
 }
 
 impl Turn<'_> {
@@ -175,6 +209,24 @@ impl Turn<'_> {
         self.driver.turn(&mut p.events, &mut p.batch, block);
         self.blocked = block;
     }
+
+    /// Whether the polls of this turn collected anything to wake.
+    pub fn has_batch(&self) -> bool {
+        !self.parker.batch.is_empty()
+    }
+
+    /// Whether the last poll collected something, and only wakers that
+    /// wake the same task as `w` (`Waker::will_wake`).
+    pub fn batch_only_wakes(&self, w: &Waker) -> bool {
+        let b = &self.parker.batch;
+        !b.is_empty() && b.iter().all(|x| x.will_wake(w))
+    }
+
+    /// Gives the turn back, offering it to a waiting thread if `offer`
+    /// (instead of deciding by whether the last poll blocked).
+    pub fn finish(mut self, offer: bool) {
+        self.offer = Some(offer);
+    }
 }
 
 impl Drop for Turn<'_> {
@@ -182,7 +234,7 @@ impl Drop for Turn<'_> {
         // A busy thread's look leaves for good: offer the turn to a thread
         // that waits for it. An idle thread's blocking poll does not (see
         // `turn.rs`, "Waiting for the turn").
-        self.driver.end_turn(!self.blocked);
+        self.driver.end_turn(self.offer.unwrap_or(!self.blocked));
     }
 }
 
@@ -190,6 +242,18 @@ impl std::fmt::Debug for Turn<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Turn").finish_non_exhaustive()
     }
+}
+
+/// Offers the turn to a thread that waits for it, if any: for a thread that
+/// had the turn reserved (others deferred to it) and will not take it after
+/// all. `true` if a waiting thread was woken.
+pub fn offer_turn() -> bool {
+    // Orders the caller's withdrawal of its reservation before the read of
+    // the waiting count, against a registrant's registration and its re-check
+    // of the reservation (see corio-rt's `main_park.rs`).
+    std::sync::atomic::fence(Ordering::SeqCst);
+    let gate = gate();
+    gate.has_waiters() && gate.offer_turn()
 }
 
 /// Wakes the thread blocked in [`Turn::poll`], or makes the next blocking

@@ -15,6 +15,22 @@ thread_local! {
     static CURRENT: RefCell<Option<Arc<Shared>>> = const { RefCell::new(None) };
     static TASK: Cell<Option<NonNull<Header>>> = const { Cell::new(None) };
     static BLOCK_ON: Cell<bool> = const { Cell::new(false) };
+    static WAKING_IO: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` (a worker waking what its turn of the I/O driver collected)
+/// with [`waking_io`] true.
+pub(crate) fn waking_io_batch(f: impl FnOnce()) {
+    WAKING_IO.with(|w| w.set(true));
+    let _reset = Reset(|| WAKING_IO.with(|w| w.set(false)));
+    f();
+}
+
+/// Whether this thread is a worker waking what its turn of the I/O driver
+/// collected (a `block_on` future woken here reserves the turn for its
+/// thread: `scheduler/main_park.rs`).
+pub(crate) fn waking_io() -> bool {
+    WAKING_IO.with(Cell::get)
 }
 
 /// Runs `f` with the runtime this thread serves, or panics with `msg`.

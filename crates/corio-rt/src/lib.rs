@@ -29,6 +29,7 @@ pub mod __model {
     pub use crate::loom::imp::io;
     pub use crate::loom::queue::{Injector, Steal, Stealer, Worker};
     pub use crate::scheduler::idle::Idle;
-    pub use crate::scheduler::park::Parker;
+    pub use crate::scheduler::main_park::{MainParker, TurnReservation};
+    pub use crate::scheduler::park::{Parker, Woken};
     pub use crate::task::raw::{new_task, Notified, RawTask, Schedule};
 }

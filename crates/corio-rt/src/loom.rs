@@ -44,13 +44,18 @@ mod imp {
         cv.wait(g);
     }
 
+    /// Parking the thread inside `block_on` (`scheduler/main_park.rs`).
+    pub(crate) mod thread {
+        pub(crate) use std::thread::{current, park, Thread};
+    }
+
     pub(crate) mod queue {
         pub(crate) use crossbeam_deque::{Injector, Steal, Stealer, Worker};
     }
 
     /// Waiting for I/O in an idle worker: the corio-io driver's turn.
     pub(crate) mod io {
-        pub(crate) use corio_io::park::{unpark, IoParker};
+        pub(crate) use corio_io::park::{offer_turn, unpark, IoParker, Turn};
 
         /// Turns the corio-io backup thread took (process-wide).
         pub(crate) fn backup_turns() -> u64 {
@@ -98,6 +103,11 @@ pub(crate) mod imp {
     /// loom `Mutex<VecDeque>` inside, and a capacity small enough that loom
     /// explores the interesting interleavings quickly.
     #[allow(missing_docs, clippy::new_without_default)]
+    /// Parking the thread inside `block_on` (`scheduler/main_park.rs`).
+    pub(crate) mod thread {
+        pub(crate) use loom::thread::{current, park, Thread};
+    }
+
     pub mod queue {
         use std::collections::VecDeque;
 
@@ -239,6 +249,7 @@ pub(crate) mod imp {
         pub struct Turn<'a> {
             parker: &'a mut IoParker,
             blocked: bool,
+            offer: Option<bool>,
         }
 
         fn take_turn() -> bool {
@@ -246,6 +257,11 @@ pub(crate) mod imp {
                 .turn
                 .compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
                 .is_ok()
+        }
+
+        /// As `corio_io::park::offer_turn`.
+        pub fn offer_turn() -> bool {
+            offer()
         }
 
         /// Pops the oldest waiter and wakes it; `true` if there was one.
@@ -272,6 +288,7 @@ pub(crate) mod imp {
                 take_turn().then(|| Turn {
                     parker: self,
                     blocked: false,
+                    offer: None,
                 })
             }
             pub fn turn_or_wait(&mut self, offer_to: &Waker) -> Option<Turn<'_>> {
@@ -291,6 +308,7 @@ pub(crate) mod imp {
                 Some(Turn {
                     parker: self,
                     blocked: false,
+                    offer: None,
                 })
             }
             pub fn withdraw(&mut self) {
@@ -319,6 +337,16 @@ pub(crate) mod imp {
             pub fn turns(&self) -> u64 {
                 0
             }
+            pub fn unpromised() -> IoParker {
+                IoParker::new()
+            }
+            pub fn wait_for_offer(&mut self, offer_to: &Waker) {
+                let mut w = DRIVER.waiters.lock().unwrap();
+                if !w.iter().any(|(i, _)| *i == self.id) {
+                    w.push((self.id, offer_to.clone()));
+                }
+                self.waiting = true;
+            }
         }
 
         /// The model has no backup thread.
@@ -336,12 +364,22 @@ pub(crate) mod imp {
                 self.parker.batch += std::mem::take(&mut st.1);
                 self.blocked = block;
             }
+            pub fn has_batch(&self) -> bool {
+                self.parker.batch > 0
+            }
+            /// In the model every event is the polling thread's own.
+            pub fn batch_only_wakes(&self, _w: &Waker) -> bool {
+                self.parker.batch > 0
+            }
+            pub fn finish(mut self, offer: bool) {
+                self.offer = Some(offer);
+            }
         }
 
         impl Drop for Turn<'_> {
             fn drop(&mut self) {
                 DRIVER.turn.store(false, Ordering::SeqCst);
-                if !self.blocked {
+                if self.offer.unwrap_or(!self.blocked) {
                     offer();
                 }
             }

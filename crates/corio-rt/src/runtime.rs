@@ -12,15 +12,16 @@ use std::future::Future;
 use std::io;
 use std::panic::Location;
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
-use std::thread::{self, Thread};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::blocking::BlockingPool;
 use crate::context;
+use crate::loom::io::IoParker;
 use crate::loom::queue::Worker;
+use crate::scheduler::main_park::MainParker;
 pub use crate::scheduler::metrics::WorkerMetrics;
 use crate::scheduler::{self, monitor, Config, Shared};
 use crate::task::JoinHandle;
@@ -434,21 +435,27 @@ impl Handle {
         let _block = context::enter_block_on();
         let _rt = context::enter_runtime(self.shared.clone());
         let mut future = pin!(future);
-        let signal = Arc::new(Signal {
-            thread: thread::current(),
-            notified: AtomicBool::new(false),
+        let signal = Arc::new(MainSignal {
+            park: MainParker::new(),
+            shared: self.shared.clone(),
         });
         let waker = Waker::from(signal.clone());
         let mut cx = Context::from_waker(&waker);
+        // Taken lazily: only a future woken by I/O gets the turn reserved.
+        let mut io: Option<IoParker> = None;
+        let reservation = &self.shared.turn_reservation;
         loop {
             if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
+                // Workers may have deferred to us (main_park.rs).
+                reservation.release();
                 return v;
             }
-            // Acquire: pairs with the waker's Release so what the waker's
-            // caller wrote before waking is visible to the next poll.
-            while !signal.notified.swap(false, Ordering::Acquire) {
-                thread::park();
-            }
+            let io = if reservation.is_reserved() {
+                Some(io.get_or_insert_with(IoParker::unpromised))
+            } else {
+                None
+            };
+            signal.park.park(io, &waker, reservation);
         }
     }
 
@@ -513,22 +520,25 @@ pub struct RuntimeMetrics {
     pub driver_turns_by_backup: u64,
 }
 
-/// `block_on`'s waker: unparks the blocked thread.
-struct Signal {
-    thread: Thread,
-    notified: AtomicBool,
+/// `block_on`'s waker: wakes the blocked thread, and reserves the driver's
+/// turn for it when a worker wakes it from its turn (`main_park.rs`).
+struct MainSignal {
+    park: MainParker,
+    shared: Arc<Shared>,
 }
 
-impl Wake for Signal {
+impl Wake for MainSignal {
     fn wake(self: Arc<Self>) {
         self.wake_by_ref();
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        // Release: see the Acquire in `block_on`.
-        if !self.notified.swap(true, Ordering::Release) {
-            self.thread.unpark();
+        if context::waking_io() {
+            // An I/O event for this future reached a worker: the next one
+            // should reach this thread directly.
+            self.shared.turn_reservation.reserve();
         }
+        self.park.wake();
     }
 }
 

@@ -157,7 +157,8 @@ impl Idle {
     /// Returns whether the worker now counts as searching: after an unpark
     /// it does (whoever woke it counted it so); after a poll of I/O that
     /// nobody interrupted it does not (it has what the poll collected to
-    /// run). At shutdown counts no longer matter.
+    /// run). At shutdown counts no longer matter. `turn_reserved` says the
+    /// turn is reserved for a `block_on` thread (`main_park.rs`).
     pub fn park(
         &self,
         parker: &super::park::Parker,
@@ -165,6 +166,7 @@ impl Idle {
         searching: bool,
         has_work: impl Fn() -> bool,
         io: Option<&mut crate::loom::io::IoParker>,
+        turn_reserved: &dyn Fn() -> bool,
     ) -> bool {
         self.before_park(id, searching);
         // The re-check is the hand-off that makes the protocol lose nothing;
@@ -175,7 +177,7 @@ impl Idle {
         }
         #[cfg(corio_mutant_lost_wakeup)]
         let _ = &has_work;
-        match parker.park(io) {
+        match parker.park(io, turn_reserved) {
             super::park::Woken::Unparked => true,
             super::park::Woken::Io => {
                 if self.unpark_self_after_io(id) {
@@ -183,7 +185,7 @@ impl Idle {
                 } else {
                     // A producer popped us; take its unpark now so that it
                     // is not left pending for the next park.
-                    parker.park(None);
+                    parker.park(None, &|| false);
                     true
                 }
             }

@@ -38,6 +38,9 @@ use crate::task::{self, Header, JoinHandle, Notified, RawTask, Schedule};
 // `pub` items inside for the loom models (`corio_rt::__model`, loom builds only).
 #[cfg_attr(not(loom), allow(unreachable_pub))]
 pub(crate) mod idle;
+// `pub` items inside for the loom models (`corio_rt::__model`, loom builds only).
+#[cfg_attr(not(loom), allow(unreachable_pub))]
+pub(crate) mod main_park;
 pub(crate) mod metrics;
 pub(crate) mod monitor;
 // `pub` items inside for the loom models (`corio_rt::__model`, loom builds only).
@@ -84,6 +87,8 @@ pub(crate) struct Shared {
     pub(crate) blocking: BlockingPool,
     pub(crate) config: Config,
     pub(crate) monitor: monitor::Monitor,
+    /// The driver's turn reserved for a `block_on` thread (`main_park.rs`).
+    pub(crate) turn_reservation: main_park::TurnReservation,
 }
 
 impl Shared {
@@ -112,6 +117,7 @@ impl Shared {
             blocking,
             config,
             monitor: monitor::Monitor::new(),
+            turn_reservation: main_park::TurnReservation::new(),
         }
     }
 

@@ -33,7 +33,7 @@
 use std::sync::Arc;
 use std::task::{Wake, Waker};
 
-use crate::loom::io::{self, IoParker};
+use crate::loom::io::{self, IoParker, Turn};
 use crate::loom::{condvar_wait, Condvar, Mutex};
 
 /// Why [`Parker::park`] returned.
@@ -109,8 +109,13 @@ impl Parker {
     /// is then in `io`'s batch, to be woken by the caller. If the turn is
     /// held, the worker sleeps on its condvar registered for the turn, and
     /// takes it when the driver offers it.
-    pub fn park(&self, mut io: Option<&mut IoParker>) -> Woken {
+    ///
+    /// While `turn_reserved()` (the turn is reserved for a `block_on`
+    /// thread, `main_park.rs`), the first try does not take the turn: the
+    /// worker registers to be offered it and re-checks the reservation.
+    pub fn park(&self, mut io: Option<&mut IoParker>, turn_reserved: &dyn Fn() -> bool) -> Woken {
         let inner = &*self.inner;
+        let mut defer = true;
         loop {
             {
                 let mut st = inner.state.lock();
@@ -128,12 +133,24 @@ impl Parker {
             // The turn is tried without our lock held: taking it may pass an
             // offer on to another worker, whose lock that takes.
             if let Some(io) = io.as_deref_mut() {
-                // The mutant build sleeps off a held turn without asking to
-                // be offered it; `park::io_offered_turn_is_taken` must fail.
-                #[cfg(corio_mutant_no_turn_wait)]
-                let taken = io.try_turn();
-                #[cfg(not(corio_mutant_no_turn_wait))]
-                let taken = io.turn_or_wait(&self.offer);
+                let taken = if std::mem::take(&mut defer) && turn_reserved() {
+                    // Registered, then re-checked (main_park.rs, hand-off 1).
+                    // The mutant skips the re-check; the loom model
+                    // `main_park::deferring_worker_gets_the_released_turn`
+                    // must fail.
+                    io.wait_for_offer(&self.offer);
+                    #[cfg(corio_mutant_no_reserve_recheck)]
+                    let still_reserved = true;
+                    #[cfg(not(corio_mutant_no_reserve_recheck))]
+                    let still_reserved = turn_reserved();
+                    if still_reserved {
+                        None
+                    } else {
+                        turn_or_wait(io, &self.offer)
+                    }
+                } else {
+                    turn_or_wait(io, &self.offer)
+                };
                 if let Some(mut turn) = taken {
                     let mut st = inner.state.lock();
                     if std::mem::take(&mut st.notified) {
@@ -180,6 +197,19 @@ impl Parker {
             self.inner.cv.notify_one();
         }
     }
+}
+
+/// Takes the turn, or registers to be offered it. The mutant build sleeps
+/// off a held turn without asking to be offered it;
+/// `park::io_offered_turn_is_taken` must fail.
+fn turn_or_wait<'a>(io: &'a mut IoParker, offer: &Waker) -> Option<Turn<'a>> {
+    #[cfg(corio_mutant_no_turn_wait)]
+    {
+        let _ = offer;
+        io.try_turn()
+    }
+    #[cfg(not(corio_mutant_no_turn_wait))]
+    io.turn_or_wait(offer)
 }
 
 impl Default for Parker {

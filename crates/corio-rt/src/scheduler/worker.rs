@@ -214,7 +214,7 @@ impl WorkerCtx {
                 };
                 if polled {
                     counters.set_driver_turns(io.turns());
-                    io.wake_batch();
+                    context::waking_io_batch(|| io.wake_batch());
                 }
             }
             let mut task = self.next_task(housekeeping_now, &mut lifo_polls);
@@ -246,12 +246,13 @@ impl WorkerCtx {
                         searching,
                         || shared.has_work(),
                         Some(&mut io),
+                        &|| shared.turn_reservation.is_reserved(),
                     );
                     busy_since = Instant::now();
                     counters.set_driver_turns(io.turns());
                     // What a poll of I/O collected, woken here on this worker:
                     // into its LIFO slot and deque.
-                    io.wake_batch();
+                    context::waking_io_batch(|| io.wake_batch());
                 }
             }
         }
