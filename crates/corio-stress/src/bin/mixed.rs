@@ -21,8 +21,11 @@
 //!   does not record its end; `lose_to_thread`: one `to_thread` result is
 //!   not counted), and the server's connection tasks all end.
 //!
-//! p50, p99 and the largest latency of each round are checked against the
-//! bound; those of the whole run are printed at the end.
+//! The largest latency of each round is checked against the bound; p50,
+//! p99 and the largest of the whole run are printed at the end. The default
+//! bound, 2 s, is about twice the largest wait of a 10-minute soak under
+//! `nice -n 19` on a busy 2-core machine (p50 5.7 ms, p99 63 ms, max
+//! 968 ms; the README's stress section); unloaded, waits are far shorter.
 
 use std::io::{Read, Write};
 use std::net::SocketAddr;
