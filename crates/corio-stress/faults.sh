@@ -8,7 +8,7 @@
 set -uo pipefail
 bin=${1:-${CARGO_TARGET_DIR:-target}}/release
 declare -A faults=(
-  [spawn_storm]="skip_task wrong_value lose_leaf"
+  [spawn_storm]="skip_task wrong_value lose_leaf detach_lost thread_task_panics thread_task_skips"
   [ping_pong]="bad_pong short_pair"
   [sync_storm]="lock_bypass lock_lost_update sem_bypass sem_forget sem_stuck_holder queue_lose_item queue_dup_item queue_skip_done"
   [timer_storm]="no_timeout early_timeout wrong_value early_sleep sleeper_finishes unarmed_sleeper short_interval leak_timer"
@@ -18,7 +18,7 @@ declare -A faults=(
   [shutdown_storm]="leak_future double_drop leak_thread leak_fd"
 )
 # Faults whose symptom is a hang: the watchdog must exit 2.
-declare -A hangs=([spawn_storm]="detach_lost")
+declare -A hangs=([spawn_storm]="hang" [tcp_flood]="hang")
 survived=0
 for b in "${!faults[@]}"; do
   for f in ${faults[$b]} ${hangs[$b]:-}; do

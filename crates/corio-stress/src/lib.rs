@@ -32,7 +32,9 @@
 //!
 //! Each invariant can be broken on purpose to show that its check fails:
 //! `CORIO_STRESS_FAULT=name[,name...]` turns on the fault injections listed
-//! in each binary's header (see [`fault`]).
+//! in each binary's header (see [`fault`]); `hang`, in every binary, makes a
+//! round that never ends, for the watchdog to catch. `faults.sh` runs them
+//! all.
 
 use std::collections::BTreeMap;
 use std::fmt::Display;
@@ -239,6 +241,12 @@ impl Stress {
                 invariants: &mut self.invariants,
                 failure: None,
             };
+            if fault("hang") {
+                // Shows the watchdog's exit 2: a round that never ends.
+                loop {
+                    std::thread::sleep(Duration::from_secs(3600));
+                }
+            }
             let result = catch_unwind(AssertUnwindSafe(|| round(&mut r)));
             let mut failure = r.failure.take();
             if let Err(panic) = result {

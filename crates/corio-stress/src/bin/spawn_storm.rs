@@ -9,13 +9,16 @@
 //!   returns another's value);
 //! - a nested tree counts every leaf (`lose_leaf`: one leaf reports zero);
 //! - every detached task runs (`detach_lost`: one detached task never
-//!   counts down, so the round hangs and the watchdog exits 2);
-//! - tasks spawned from plain threads all run and join.
+//!   counts down);
+//! - tasks spawned from plain threads all join `Ok` (`thread_task_panics`:
+//!   one of them panics) and all run (`thread_task_skips`: one of them does
+//!   not count itself).
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use corio_stress::{fault, Common, Stress};
 
@@ -125,7 +128,8 @@ fn main() -> std::process::ExitCode {
                         }
                     }));
                 }
-                done.wait().await;
+                // Bounded, so that a lost task is a failed check, not a hang.
+                let _ = corio::time::wait_for(done.wait(), Duration::from_secs(10)).await;
             }
         });
         ops.add(detached);
@@ -146,10 +150,15 @@ fn main() -> std::process::ExitCode {
                 let (handle, ran) = (handle.clone(), ran.clone());
                 std::thread::spawn(move || {
                     (0..per_thread)
-                        .map(|_| {
+                        .map(|i| {
                             let ran = ran.clone();
                             handle.spawn(async move {
-                                ran.fetch_add(1, Ordering::Relaxed);
+                                if i == 1 && fault("thread_task_panics") {
+                                    panic!("spawn_storm: injected panic");
+                                }
+                                if !(i == 2 && fault("thread_task_skips")) {
+                                    ran.fetch_add(1, Ordering::Relaxed);
+                                }
                             })
                         })
                         .collect::<Vec<_>>()
