@@ -92,7 +92,7 @@ fn one_party_passes_at_once() {
 #[test]
 fn rounds_across_threads_give_distinct_indices() {
     const PARTIES: usize = 6;
-    const ROUNDS: usize = 200;
+    const ROUNDS: usize = scale(200);
     let b = Arc::new(Barrier::new(PARTIES));
     let bb = b.clone();
     let per_thread = run_threads(PARTIES, move |_| {

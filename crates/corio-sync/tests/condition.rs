@@ -146,7 +146,7 @@ fn wait_for_loops_until_the_predicate_holds() {
 
 #[test]
 fn producer_consumer_across_threads() {
-    const ITEMS: usize = 2_000;
+    const ITEMS: usize = scale(2_000);
     let state = Arc::new((Lock::new(Vec::<usize>::new()), Condition::new()));
     let s = state.clone();
     let consumers: Vec<_> = (0..3)

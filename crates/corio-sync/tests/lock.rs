@@ -151,7 +151,7 @@ fn owned_acquire_cancel_after_wake_passes_on() {
 #[test]
 fn mutual_exclusion_across_threads() {
     const THREADS: usize = 8;
-    const ROUNDS: usize = 2_000;
+    const ROUNDS: usize = scale(2_000);
     let lock = Arc::new(Lock::new((0usize, false)));
     let l = lock.clone();
     run_threads(THREADS, move |_| {
@@ -177,7 +177,7 @@ fn cancellation_storm_across_threads_loses_nothing() {
     let l = lock.clone();
     let done: usize = run_threads(6, move |t| {
         let mut done = 0;
-        for i in 0..2_000 {
+        for i in 0..scale(2_000) {
             let mut p = Probe::new(l.acquire());
             if (i + t) % 2 == 0 {
                 let _ = p.poll();

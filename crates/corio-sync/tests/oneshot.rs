@@ -69,7 +69,7 @@ fn value_is_dropped_exactly_once_when_unreceived() {
 
 #[test]
 fn across_threads() {
-    for i in 0..500 {
+    for i in 0..scale(500) {
         let (tx, rx) = channel();
         let t = std::thread::spawn(move || tx.send(i).unwrap());
         assert_eq!(on_thread(move || block_on(rx)), Ok(i));

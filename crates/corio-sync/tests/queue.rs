@@ -47,11 +47,11 @@ fn maxsize_bounds_and_zero_is_unbounded() {
     assert_eq!(q.put_nowait(3), Err(QueueFull(3)));
     assert_eq!(q.qsize(), 2);
     let u = Queue::new(0);
-    for i in 0..10_000 {
+    for i in 0..scale(10_000) {
         u.put_nowait(i).unwrap();
     }
     assert!(!u.full());
-    assert_eq!(u.qsize(), 10_000);
+    assert_eq!(u.qsize(), scale(10_000));
 }
 
 #[test]
@@ -351,7 +351,7 @@ fn item_drop_may_reenter_the_queue() {
 fn mpmc_across_threads_delivers_every_item_once_despite_cancelled_getters() {
     const PRODUCERS: usize = 4;
     const CONSUMERS: usize = 4;
-    const PER: usize = 20_000;
+    const PER: usize = scale(20_000);
     let q = Arc::new(Queue::new(16));
     let consumers: Vec<_> = (0..CONSUMERS)
         .map(|c| {

@@ -254,7 +254,7 @@ fn concurrency_never_exceeds_permits_across_threads() {
     let max = Arc::new(AtomicUsize::new(0));
     let (s, i, m) = (sem.clone(), inside.clone(), max.clone());
     run_threads(8, move |t| {
-        for k in 0..1_000 {
+        for k in 0..scale(1_000) {
             block_on(async {
                 let n = if (t + k) % 5 == 0 { 2 } else { 1 };
                 let _p = s.acquire_many(n).await.unwrap();
@@ -274,7 +274,7 @@ fn cancellation_storm_conserves_permits() {
     let sem = Arc::new(Semaphore::new(2));
     let s = sem.clone();
     run_threads(6, move |t| {
-        for i in 0..2_000 {
+        for i in 0..scale(2_000) {
             let mut p = Probe::new(s.acquire_many(1 + (i + t) % 2));
             if i % 3 == 0 {
                 let _ = p.poll();

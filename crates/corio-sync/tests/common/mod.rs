@@ -12,7 +12,29 @@ use std::thread::{self, Thread};
 use std::time::Duration;
 
 /// Generous bound for anything a test waits on; hitting it means a hang.
-pub(crate) const PATIENCE: Duration = Duration::from_secs(30);
+/// Under Miri (CI runs these tests there) every step is interpreted and the
+/// clock is Miri's, so the bound is far longer; Miri reports a deadlock on
+/// its own.
+pub(crate) const PATIENCE: Duration = if cfg!(miri) {
+    Duration::from_secs(3600)
+} else {
+    Duration::from_secs(30)
+};
+
+/// Rounds of a stress loop: `n` natively, a hundredth (at least 4) under
+/// Miri, where each step costs a thousand times more. The loops still cross
+/// threads and cancel at the same points, only fewer times.
+pub(crate) const fn scale(n: usize) -> usize {
+    if cfg!(miri) {
+        if n / 100 < 4 {
+            4
+        } else {
+            n / 100
+        }
+    } else {
+        n
+    }
+}
 
 struct ThreadWaker {
     thread: Thread,
