@@ -50,10 +50,31 @@ mod imp {
         m.lock().unwrap()
     }
 
-    pub(crate) type Guard<'a> = loom::sync::MutexGuard<'a, bool>;
+    /// loom's guard, held in an `Option` so that [`wait`] can lend it to
+    /// loom's by-value `Condvar::wait` and put it back. loom reports a failed
+    /// model by panicking, also inside `wait`; the slot is then empty and the
+    /// unwind drops nothing twice.
+    pub(crate) struct Guard<'a>(Option<loom::sync::MutexGuard<'a, bool>>);
+
+    impl std::ops::Deref for Guard<'_> {
+        type Target = bool;
+        fn deref(&self) -> &bool {
+            self.0
+                .as_deref()
+                .expect("guard used after its condvar wait unwound")
+        }
+    }
+
+    impl std::ops::DerefMut for Guard<'_> {
+        fn deref_mut(&mut self) -> &mut bool {
+            self.0
+                .as_deref_mut()
+                .expect("guard used after its condvar wait unwound")
+        }
+    }
 
     pub(crate) fn lock(m: &Mutex<bool>) -> Guard<'_> {
-        m.lock().unwrap()
+        Guard(Some(m.lock().unwrap()))
     }
 
     /// A timeout that fires at once: yield and return.
@@ -63,15 +84,10 @@ mod imp {
 
     /// Waits on `cv`, re-locking into the same guard slot.
     pub(crate) fn wait(cv: &Condvar, g: &mut Guard<'_>) {
-        // loom's Condvar takes the guard by value; move it out and back in.
-        // SAFETY: `g` is read exactly once and overwritten before anyone can
-        // observe it again; `wait` does not unwind in loom's model except by
-        // aborting the whole execution.
-        unsafe {
-            let guard = std::ptr::read(g);
-            let guard = cv.wait(guard).unwrap();
-            std::ptr::write(g, guard);
-        }
+        let guard =
+            g.0.take()
+                .expect("guard used after its condvar wait unwound");
+        g.0 = Some(cv.wait(guard).unwrap());
     }
 }
 

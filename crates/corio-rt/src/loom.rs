@@ -75,42 +75,78 @@ pub(crate) mod imp {
     /// loom's `Mutex` with parking_lot's infallible `lock()`.
     #[derive(Debug)]
     pub(crate) struct Mutex<T>(loom::sync::Mutex<T>);
-    pub(crate) type MutexGuard<'a, T> = loom::sync::MutexGuard<'a, T>;
 
     impl<T> Mutex<T> {
         pub(crate) fn new(v: T) -> Self {
             Mutex(loom::sync::Mutex::new(v))
         }
         pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
-            self.0.lock().unwrap()
+            MutexGuard(Some(self.0.lock().unwrap()))
+        }
+    }
+
+    /// loom's guard, held in an `Option` so that [`condvar_wait`] can lend
+    /// it to loom's by-value `Condvar::wait` and put it back. loom reports a
+    /// failed model (a deadlock, a failed assertion in another thread) by
+    /// panicking, also inside `wait`; the slot is then empty and the unwind
+    /// drops nothing twice.
+    pub(crate) struct MutexGuard<'a, T>(Option<loom::sync::MutexGuard<'a, T>>);
+
+    impl<T> std::ops::Deref for MutexGuard<'_, T> {
+        type Target = T;
+        fn deref(&self) -> &T {
+            self.0
+                .as_deref()
+                .expect("guard used after its condvar wait unwound")
+        }
+    }
+
+    impl<T> std::ops::DerefMut for MutexGuard<'_, T> {
+        fn deref_mut(&mut self) -> &mut T {
+            self.0
+                .as_deref_mut()
+                .expect("guard used after its condvar wait unwound")
         }
     }
 
     /// Waits on `cv`, re-locking into the same guard slot.
     pub(crate) fn condvar_wait<T>(cv: &Condvar, g: &mut MutexGuard<'_, T>) {
-        // loom's Condvar takes the guard by value; move it out and back in.
-        // SAFETY: `g` is read exactly once and overwritten before anyone can
-        // observe it again; `wait` does not unwind in loom's model except by
-        // aborting the whole execution.
-        unsafe {
-            let guard = std::ptr::read(g);
-            let guard = cv.wait(guard).unwrap();
-            std::ptr::write(g, guard);
-        }
+        let guard =
+            g.0.take()
+                .expect("guard used after its condvar wait unwound");
+        g.0 = Some(cv.wait(guard).unwrap());
     }
 
-    /// Model-checkable stand-ins for crossbeam-deque: same method names, a
-    /// loom `Mutex<VecDeque>` inside, and a capacity small enough that loom
-    /// explores the interesting interleavings quickly.
-    #[allow(missing_docs, clippy::new_without_default)]
     /// Parking the thread inside `block_on` (`scheduler/main_park.rs`).
     pub(crate) mod thread {
         pub(crate) use loom::thread::{current, park, Thread};
     }
 
-    pub mod queue {
+    /// Model-checkable stand-ins for crossbeam-deque, with the same method
+    /// names.
+    ///
+    /// The items sit in a loom `Mutex<VecDeque>`, but a mutex orders far more
+    /// than crossbeam does: a consumer that locked it to look at the queue
+    /// would synchronise with the producer's push, and the idle protocol's
+    /// SeqCst fences (`scheduler/idle.rs`) could be deleted without any model
+    /// noticing. So what the idle protocol reads, "is the queue empty", is a
+    /// separate loom atomic `len`, read without the lock and written (under
+    /// it) with crossbeam's own orderings: a deque push is a Release store of
+    /// `back` and its `is_empty` Acquire loads, the injector's are SeqCst (loom
+    /// models SeqCst accesses as AcqRel, only its fences as SeqCst, so it is
+    /// if anything stricter here than the hardware). With that, a producer's
+    /// push and a parking worker's re-check form the store-buffering pattern
+    /// that only the two fences resolve, and the mutant builds that drop one
+    /// of them (`corio_mutant_no_fence`, `corio_mutant_no_park_fence`) fail
+    /// the park models.
+    #[allow(missing_docs, clippy::new_without_default)]
+    pub(crate) mod queue {
         use std::collections::VecDeque;
 
+        use loom::sync::atomic::{AtomicUsize, Ordering};
+        use loom::sync::{Arc, Mutex};
+
+        #[derive(Debug)]
         pub enum Steal<T> {
             Empty,
             Success(T),
@@ -129,25 +165,59 @@ pub(crate) mod imp {
             }
         }
 
-        type Shared<T> = loom::sync::Arc<loom::sync::Mutex<VecDeque<T>>>;
+        /// The items under a lock, and their count where a consumer can
+        /// read it without the lock (see the module header).
+        #[derive(Debug)]
+        struct Queue<T> {
+            items: Mutex<VecDeque<T>>,
+            len: AtomicUsize,
+            /// The ordering of `len`'s stores and unlocked loads: crossbeam's
+            /// (Release/Acquire for a deque, SeqCst for the injector).
+            store: Ordering,
+            load: Ordering,
+        }
 
-        pub struct Injector<T>(loom::sync::Mutex<VecDeque<T>>);
+        impl<T> Queue<T> {
+            fn new(store: Ordering, load: Ordering) -> Self {
+                Queue {
+                    items: Mutex::new(VecDeque::new()),
+                    len: AtomicUsize::new(0),
+                    store,
+                    load,
+                }
+            }
+
+            /// Runs `f` on the items and publishes their new count.
+            fn with<R>(&self, f: impl FnOnce(&mut VecDeque<T>) -> R) -> R {
+                let mut items = self.items.lock().unwrap();
+                let r = f(&mut items);
+                self.len.store(items.len(), self.store);
+                r
+            }
+
+            fn is_empty(&self) -> bool {
+                self.len.load(self.load) == 0
+            }
+        }
+
+        #[derive(Debug)]
+        pub struct Injector<T>(Queue<T>);
 
         impl<T> Injector<T> {
             pub fn new() -> Self {
-                Injector(loom::sync::Mutex::new(VecDeque::new()))
+                Injector(Queue::new(Ordering::SeqCst, Ordering::SeqCst))
             }
             pub fn push(&self, t: T) {
-                self.0.lock().unwrap().push_back(t);
+                self.0.with(|q| q.push_back(t));
             }
             pub fn is_empty(&self) -> bool {
-                self.0.lock().unwrap().is_empty()
+                self.0.is_empty()
             }
             pub fn len(&self) -> usize {
-                self.0.lock().unwrap().len()
+                self.0.len.load(Ordering::SeqCst)
             }
             pub fn steal(&self) -> Steal<T> {
-                match self.0.lock().unwrap().pop_front() {
+                match self.0.with(|q| q.pop_front()) {
                     Some(t) => Steal::Success(t),
                     None => Steal::Empty,
                 }
@@ -157,47 +227,47 @@ pub(crate) mod imp {
             }
         }
 
-        pub struct Worker<T>(Shared<T>);
-        pub struct Stealer<T>(Shared<T>);
+        #[derive(Debug)]
+        pub struct Worker<T>(Arc<Queue<T>>);
+        #[derive(Debug)]
+        pub struct Stealer<T>(Arc<Queue<T>>);
 
         impl<T> Worker<T> {
             pub fn new_fifo() -> Self {
-                Worker(loom::sync::Arc::new(
-                    loom::sync::Mutex::new(VecDeque::new()),
-                ))
+                Worker(Arc::new(Queue::new(Ordering::Release, Ordering::Acquire)))
             }
             pub fn stealer(&self) -> Stealer<T> {
                 Stealer(self.0.clone())
             }
             pub fn push(&self, t: T) {
-                self.0.lock().unwrap().push_back(t);
+                self.0.with(|q| q.push_back(t));
             }
             pub fn pop(&self) -> Option<T> {
-                self.0.lock().unwrap().pop_front()
+                self.0.with(|q| q.pop_front())
             }
             pub fn is_empty(&self) -> bool {
-                self.0.lock().unwrap().is_empty()
+                self.0.is_empty()
             }
         }
 
         impl<T> Stealer<T> {
             pub fn is_empty(&self) -> bool {
-                self.0.lock().unwrap().is_empty()
+                self.0.is_empty()
             }
             pub fn steal_batch_and_pop(&self, dest: &Worker<T>) -> Steal<T> {
-                let mut src = self.0.lock().unwrap();
-                let n = src.len();
-                if n == 0 {
-                    return Steal::Empty;
+                let taken = self.0.with(|src| {
+                    let first = src.pop_front()?;
+                    // Take half of the rest, like crossbeam's batch steal.
+                    let extra = src.len() / 2;
+                    Some((first, src.drain(..extra).collect::<Vec<T>>()))
+                });
+                match taken {
+                    Some((first, moved)) => {
+                        dest.0.with(|d| d.extend(moved));
+                        Steal::Success(first)
+                    }
+                    None => Steal::Empty,
                 }
-                let first = src.pop_front().unwrap();
-                // Take half of the rest, like crossbeam's batch steal.
-                let extra = (n - 1) / 2;
-                let moved: Vec<T> = src.drain(..extra).collect();
-                drop(src);
-                let mut d = dest.0.lock().unwrap();
-                d.extend(moved);
-                Steal::Success(first)
             }
         }
     }

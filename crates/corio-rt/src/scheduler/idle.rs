@@ -68,6 +68,8 @@ impl Idle {
     /// worker is searching. The caller unparks the returned worker.
     pub fn worker_to_notify(&self) -> Option<usize> {
         // Order the caller's push before our read of the counts (see header).
+        // The mutant build drops this fence, and the loom models must fail.
+        #[cfg(not(corio_mutant_no_fence))]
         fence(Ordering::SeqCst);
         if !self.needs_wakeup(self.state.load(Ordering::SeqCst)) {
             return None;
@@ -113,6 +115,7 @@ impl Idle {
         sleepers.push(id);
         drop(sleepers);
         // Order the decrement before the caller's re-check of the queues.
+        #[cfg(not(corio_mutant_no_park_fence))]
         fence(Ordering::SeqCst);
     }
 
