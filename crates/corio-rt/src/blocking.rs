@@ -122,14 +122,20 @@ impl BlockingPool {
     }
 
     /// Cancels queued work and waits (until `deadline`) for the threads.
+    /// Called on one of the pool's own threads (a runtime dropped inside
+    /// `spawn_blocking`), it waits for the others, not for itself.
     pub(crate) fn shutdown(&self, deadline: Option<Instant>) {
+        let me = std::thread::current().id();
         let (queued, handles) = {
             let mut s = self.inner.state.lock();
             s.shutdown = true;
             self.inner.cv.notify_all();
             let queued: Vec<Notified> = s.queue.drain(..).collect();
+            // This thread, if it is one of ours, exits once its closure
+            // returns; the pool cannot wait for that.
+            let own = s.handles.iter().any(|h| h.thread().id() == me) as usize;
             // Wait for the threads to exit, up to the deadline.
-            while s.threads > 0 {
+            while s.threads > own {
                 match deadline {
                     #[cfg(not(loom))]
                     Some(d) => {
@@ -145,7 +151,7 @@ impl BlockingPool {
                     None => crate::loom::condvar_wait(&self.inner.exited, &mut s),
                 }
             }
-            let handles = if s.threads == 0 {
+            let handles = if s.threads == own {
                 std::mem::take(&mut s.handles)
             } else {
                 Vec::new()
@@ -156,7 +162,9 @@ impl BlockingPool {
             task::shutdown(t.into_raw());
         }
         for h in handles {
-            let _ = h.join();
+            if h.thread().id() != me {
+                let _ = h.join();
+            }
         }
     }
 }
@@ -184,8 +192,23 @@ impl Inner {
                 .spawn(move || inner.run());
             match spawned {
                 Ok(h) => s.handles.push(h),
-                // Out of threads: the queued task waits for a running thread.
-                Err(_) => s.threads -= 1,
+                Err(e) => {
+                    s.threads -= 1;
+                    if s.threads == 0 {
+                        // No thread runs, and none could be started: nothing
+                        // would ever take the queue. Its closures are
+                        // cancelled, and their handles say why.
+                        let stranded: Vec<Notified> = s.queue.drain(..).collect();
+                        drop(s);
+                        for task in stranded {
+                            task::cancel_queued(
+                                task,
+                                format!("no blocking thread could be started: {e}"),
+                            );
+                        }
+                    }
+                    // Otherwise a running thread takes it when it is free.
+                }
             }
         }
     }

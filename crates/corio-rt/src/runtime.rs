@@ -2,11 +2,18 @@
 //! spread over one worker thread per core.
 //!
 //! Shutdown (drop or [`Runtime::shutdown_timeout`]): the registry of live
-//! tasks is closed (a spawn from now on is cancelled at once), every worker
-//! is woken, finishes its current poll, and then cancels every task still
-//! registered, so each future is dropped exactly once, on a worker thread,
-//! where its destructor may still use the runtime. The blocking pool cancels
-//! queued closures and waits for running ones. Every thread is joined.
+//! tasks is closed, every worker is woken, finishes its current poll, and
+//! then cancels every task still registered, so each future is dropped
+//! exactly once, on a worker thread, where its destructor may still use the
+//! runtime. Two kinds of work are dropped on another thread: a task spawned
+//! once shutdown has begun never runs, and `spawn` drops its future at once,
+//! on the spawning thread (its handle yields a cancelled `JoinError`); and
+//! blocking closures that never started are dropped by the thread that shuts
+//! the runtime down (or, later, by `spawn_blocking`'s caller). Running
+//! blocking closures are waited for. Every thread is joined, except the
+//! calling thread itself when it is one of the runtime's blocking threads
+//! (a runtime dropped inside `spawn_blocking`): it exits once its closure
+//! returns.
 
 use std::future::Future;
 use std::io;
@@ -159,6 +166,9 @@ impl Builder {
                      f: Box<dyn FnOnce() + Send>| {
             let guard = ExitGuard(exits.clone());
             exits.started();
+            // If the thread cannot start, the closure (and `guard` in it) is
+            // dropped right here, which counts the exit: counting it again
+            // would take one more thread off the count than ever started.
             thread::Builder::new()
                 .name(tname)
                 .spawn(move || {
@@ -166,7 +176,6 @@ impl Builder {
                     f()
                 })
                 .map(|h| threads.push(h))
-                .inspect_err(|_| exits.exited())
         };
         let mut result = Ok(());
         for (i, local) in locals.into_iter().enumerate() {
@@ -245,7 +254,10 @@ impl Drop for ExitGuard {
 }
 
 /// A multi-threaded corio runtime: worker threads, a monitor thread and a
-/// blocking pool. Dropping it cancels every task and joins every thread.
+/// blocking pool. Dropping it cancels every task and joins every thread
+/// (see the module docs for which thread drops which future). It may be
+/// dropped on any thread but its own workers, where that panics: a worker
+/// would wait for itself.
 ///
 /// ```
 /// let rt = corio_rt::Runtime::new().unwrap();

@@ -140,7 +140,8 @@ impl Shared {
         if self.registry.insert(raw) {
             self.schedule_task(notified, false);
         } else {
-            // The runtime is shutting down: the task never runs.
+            // The runtime is shutting down: the task never runs, and its
+            // future is dropped here, on the spawning thread (runtime.rs).
             task::cancel_unspawned(notified, raw);
         }
         join

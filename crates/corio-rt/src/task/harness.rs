@@ -259,7 +259,7 @@ where
                     self.scheduler().yield_now(notified);
                     self.drop_ref();
                 }
-                ToIdle::Cancel => self.cancel(),
+                ToIdle::Cancel => self.cancel(None),
             },
             Err(payload) => {
                 let _ = self.drop_future();
@@ -282,12 +282,14 @@ where
     }
 
     /// Drops the future (RUNNING is ours) and completes with a cancelled
-    /// error, or a panic one if the destructor panicked.
-    fn cancel(self) {
+    /// error (giving `reason`, if any), or a panic one if the destructor
+    /// panicked.
+    fn cancel(self, reason: Option<String>) {
         let id = self.header().id;
-        let err = match self.drop_future() {
-            Ok(()) => JoinError::cancelled(id),
-            Err(payload) => JoinError::panic(id, payload),
+        let err = match (self.drop_future(), reason) {
+            (Ok(()), None) => JoinError::cancelled(id),
+            (Ok(()), Some(why)) => JoinError::cancelled_because(id, why),
+            (Err(payload), _) => JoinError::panic(id, payload),
         };
         self.complete(Err(err));
     }
@@ -376,7 +378,7 @@ where
     let task = unsafe { Harness::<F, S>::from_raw(ptr) };
     match task.state().to_running() {
         ToRunning::Poll => task.poll(),
-        ToRunning::Cancel => task.cancel(),
+        ToRunning::Cancel => task.cancel(None),
         ToRunning::Nothing => task.drop_ref(),
     }
 }
@@ -493,7 +495,7 @@ where
 /// # Safety
 /// `ptr` came from `allocate::<F, S>`; the caller's reference count is
 /// consumed here.
-unsafe fn shutdown<F, S>(ptr: NonNull<Header>)
+unsafe fn shutdown<F, S>(ptr: NonNull<Header>, reason: Option<String>)
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
@@ -503,7 +505,7 @@ where
     let task = unsafe { Harness::<F, S>::from_raw(ptr) };
     if task.state().to_shutdown() {
         // RUNNING is ours now; our count plays the running reference.
-        task.cancel();
+        task.cancel(reason);
     } else {
         task.drop_ref();
     }

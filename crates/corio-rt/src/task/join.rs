@@ -136,39 +136,79 @@ impl<T> fmt::Debug for JoinHandle<T> {
 }
 
 /// Why a task produced no output: it was cancelled or it panicked.
+///
+/// `Send + Sync`, so `?` carries it into `Box<dyn Error + Send + Sync>` or
+/// an `anyhow::Error`, and [`into_panic`](JoinError::into_panic) still hands
+/// back the panic payload itself.
+///
+/// ```
+/// fn run() -> Result<u32, Box<dyn std::error::Error + Send + Sync>> {
+///     let rt = corio_rt::Runtime::new()?;
+///     let n = rt.block_on(rt.spawn(async { 7 }))?;
+///     Ok(n)
+/// }
+/// assert_eq!(run().unwrap(), 7);
+/// ```
 pub struct JoinError {
     id: Id,
     repr: Repr,
 }
 
 enum Repr {
-    Cancelled,
-    Panic(Box<dyn Any + Send + 'static>),
+    /// Aborted, or its runtime shut down; with the reason when it was not
+    /// one of those (a blocking closure no thread could be started for).
+    Cancelled(Option<Box<str>>),
+    /// The panic payload, and its message (read once, when the error is
+    /// made, so that `&JoinError` never touches the payload).
+    Panic(Payload, Option<Box<str>>),
 }
+
+/// A panic payload made `Sync`. A payload is only `Send` (`Box<dyn Any +
+/// Send>`), which made `JoinError` `!Sync`. Behind a mutex it is `Sync`; the
+/// mutex is never locked, because `&JoinError` never reaches the payload
+/// (the message is copied out first) and `into_panic` takes it by value.
+struct Payload(std::sync::Mutex<Box<dyn Any + Send + 'static>>);
 
 impl JoinError {
     pub(crate) fn cancelled(id: Id) -> JoinError {
         JoinError {
             id,
-            repr: Repr::Cancelled,
+            repr: Repr::Cancelled(None),
+        }
+    }
+
+    /// A task cancelled before it ever ran, for `reason`.
+    pub(crate) fn cancelled_because(id: Id, reason: String) -> JoinError {
+        JoinError {
+            id,
+            repr: Repr::Cancelled(Some(reason.into_boxed_str())),
         }
     }
 
     pub(crate) fn panic(id: Id, payload: Box<dyn Any + Send + 'static>) -> JoinError {
+        let message = payload
+            .downcast_ref::<&'static str>()
+            .map(|s| Box::from(*s))
+            .or_else(|| {
+                payload
+                    .downcast_ref::<String>()
+                    .map(|s| Box::from(s.as_str()))
+            });
         JoinError {
             id,
-            repr: Repr::Panic(payload),
+            repr: Repr::Panic(Payload(std::sync::Mutex::new(payload)), message),
         }
     }
 
-    /// The task was aborted (or its runtime shut down) before it finished.
+    /// The task was aborted (or its runtime shut down, or it could not be
+    /// started) before it finished.
     pub fn is_cancelled(&self) -> bool {
-        matches!(self.repr, Repr::Cancelled)
+        matches!(self.repr, Repr::Cancelled(_))
     }
 
     /// The task panicked.
     pub fn is_panic(&self) -> bool {
-        matches!(self.repr, Repr::Panic(_))
+        matches!(self.repr, Repr::Panic(..))
     }
 
     /// The panic payload, to inspect or resume with
@@ -176,6 +216,12 @@ impl JoinError {
     ///
     /// # Panics
     /// If the error is a cancellation; see [`JoinError::try_into_panic`].
+    ///
+    /// ```
+    /// let rt = corio_rt::Runtime::new().unwrap();
+    /// let err = rt.block_on(rt.spawn(async { panic!("boom") })).unwrap_err();
+    /// assert_eq!(err.into_panic().downcast_ref::<&str>(), Some(&"boom"));
+    /// ```
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
         self.try_into_panic()
             .expect("JoinError::into_panic called on a cancelled task's error")
@@ -184,8 +230,10 @@ impl JoinError {
     /// The panic payload, or the error back if it is a cancellation.
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.repr {
-            Repr::Panic(p) => Ok(p),
-            Repr::Cancelled => Err(self),
+            // A poisoned mutex still holds the payload (it is never locked
+            // anyway).
+            Repr::Panic(p, _) => Ok(p.0.into_inner().unwrap_or_else(|e| e.into_inner())),
+            Repr::Cancelled(_) => Err(self),
         }
     }
 
@@ -196,11 +244,8 @@ impl JoinError {
 
     fn panic_message(&self) -> Option<&str> {
         match &self.repr {
-            Repr::Panic(p) => p
-                .downcast_ref::<&'static str>()
-                .copied()
-                .or_else(|| p.downcast_ref::<String>().map(String::as_str)),
-            Repr::Cancelled => None,
+            Repr::Panic(_, message) => message.as_deref(),
+            Repr::Cancelled(_) => None,
         }
     }
 }
@@ -208,9 +253,12 @@ impl JoinError {
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.repr, self.panic_message()) {
-            (Repr::Cancelled, _) => write!(f, "task {} was cancelled", self.id),
-            (Repr::Panic(_), Some(msg)) => write!(f, "task {} panicked: {msg}", self.id),
-            (Repr::Panic(_), None) => write!(f, "task {} panicked", self.id),
+            (Repr::Cancelled(None), _) => write!(f, "task {} was cancelled", self.id),
+            (Repr::Cancelled(Some(why)), _) => {
+                write!(f, "task {} was cancelled: {why}", self.id)
+            }
+            (Repr::Panic(..), Some(msg)) => write!(f, "task {} panicked: {msg}", self.id),
+            (Repr::Panic(..), None) => write!(f, "task {} panicked", self.id),
         }
     }
 }
@@ -218,8 +266,9 @@ impl fmt::Display for JoinError {
 impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
-            Repr::Cancelled => write!(f, "JoinError::Cancelled({})", self.id),
-            Repr::Panic(_) => write!(
+            Repr::Cancelled(None) => write!(f, "JoinError::Cancelled({})", self.id),
+            Repr::Cancelled(Some(why)) => write!(f, "JoinError::Cancelled({}, {why:?})", self.id),
+            Repr::Panic(..) => write!(
                 f,
                 "JoinError::Panic({}, {:?})",
                 self.id,

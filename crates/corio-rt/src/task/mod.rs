@@ -77,18 +77,26 @@ impl fmt::Debug for Id {
 }
 
 /// Cancels a task that was never queued or registered (its runtime is
-/// shutting down): drops the future at once, consuming the `Notified` and
-/// the registry reference `raw` stood for.
+/// shutting down): drops the future at once, on the calling thread,
+/// consuming the `Notified` and the registry reference `raw` stood for.
 pub(crate) fn cancel_unspawned(notified: Notified, raw: RawTask) {
     // SAFETY: `raw` owns the registry reference it was returned with.
-    unsafe { (raw.header().vtable.shutdown)(raw.as_ptr()) };
+    unsafe { (raw.header().vtable.shutdown)(raw.as_ptr(), None) };
     drop(notified);
 }
 
 /// Cancels a registered task at shutdown (consumes the registry reference).
 pub(crate) fn shutdown(raw: RawTask) {
     // SAFETY: the registry drain hands over the registry's reference.
-    unsafe { (raw.header().vtable.shutdown)(raw.as_ptr()) }
+    unsafe { (raw.header().vtable.shutdown)(raw.as_ptr(), None) }
+}
+
+/// Cancels a queued task that will never run, for `reason` (its JoinHandle
+/// yields a cancelled [`JoinError`] that says why). Consumes the `Notified`.
+pub(crate) fn cancel_queued(task: Notified, reason: String) {
+    let raw = task.into_raw();
+    // SAFETY: the Notified's reference, handed over here.
+    unsafe { (raw.header().vtable.shutdown)(raw.as_ptr(), Some(reason)) }
 }
 
 /// Spawns a task on the current runtime (asyncio's `create_task`).

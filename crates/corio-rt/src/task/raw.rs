@@ -53,8 +53,9 @@ pub(crate) struct Vtable {
     pub(crate) read_output: unsafe fn(NonNull<Header>, dst: *mut (), waker: &Waker),
     /// JoinHandle drop.
     pub(crate) drop_join_handle: unsafe fn(NonNull<Header>),
-    /// Runtime shutdown: cancel the future if nobody is running it.
-    pub(crate) shutdown: unsafe fn(NonNull<Header>),
+    /// Runtime shutdown: cancel the future if nobody is running it (with a
+    /// reason for the JoinError when it is not the shutdown).
+    pub(crate) shutdown: unsafe fn(NonNull<Header>, Option<String>),
 }
 
 /// An unowned pointer to a task, for the scheduler (and the loom models).
