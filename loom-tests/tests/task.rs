@@ -197,7 +197,7 @@ fn wake_races_first_poll() {
 #[test]
 fn abort_races_wake() {
     loom::model(|| {
-        let (s, n, mut jh) = spawn();
+        let (s, n, jh) = spawn();
         n.run(); // first poll: idle, waker in the slot
         let w = s.slot.lock().unwrap().take().unwrap();
         let jh2 = thread::spawn(move || {

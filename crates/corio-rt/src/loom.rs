@@ -310,12 +310,14 @@ pub(crate) mod imp {
             };
         }
 
+        #[derive(Debug)]
         pub struct IoParker {
             batch: usize,
             id: usize,
             waiting: bool,
         }
 
+        #[derive(Debug)]
         pub struct Turn<'a> {
             parker: &'a mut IoParker,
             blocked: bool,

@@ -32,7 +32,7 @@ impl Wake for Unparker {
 }
 
 /// Polls `fut` to completion on this loom thread, parking between polls.
-pub fn block_on<F: Future>(fut: F) -> F::Output {
+pub(crate) fn block_on<F: Future>(fut: F) -> F::Output {
     let mut fut = std::pin::pin!(fut);
     let unparker = StdArc::new(Unparker {
         thread: loom::thread::current(),
@@ -52,12 +52,12 @@ pub fn block_on<F: Future>(fut: F) -> F::Output {
 
 /// Polls once with a waker that does nothing (a later `block_on` re-registers
 /// its own waker under the primitive's mutex, so no wake-up can be missed).
-pub fn poll_once<F: Future + Unpin>(fut: &mut F) -> Poll<F::Output> {
+pub(crate) fn poll_once<F: Future + Unpin>(fut: &mut F) -> Poll<F::Output> {
     Pin::new(fut).poll(&mut Context::from_waker(Waker::noop()))
 }
 
 /// Polls once and asserts the future is waiting.
-pub fn queued<F: Future + Unpin>(mut fut: F) -> F {
+pub(crate) fn queued<F: Future + Unpin>(mut fut: F) -> F {
     assert!(
         poll_once(&mut fut).is_pending(),
         "expected the future to wait"
@@ -66,7 +66,7 @@ pub fn queued<F: Future + Unpin>(mut fut: F) -> F {
 }
 
 /// A loom model with a preemption bound of 2 unless `LOOM_MAX_PREEMPTIONS` says otherwise.
-pub fn model(f: impl Fn() + Sync + Send + 'static) {
+pub(crate) fn model(f: impl Fn() + Sync + Send + 'static) {
     let mut b = loom::model::Builder::new();
     if b.preemption_bound.is_none() {
         b.preemption_bound = Some(2);
