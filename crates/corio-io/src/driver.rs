@@ -184,17 +184,10 @@ impl Driver {
                     BACKUP_GRACE,
                     BACKUP_MAX_NAP,
                 );
-                // An idle worker sleeps off the turn: it polls instead of us,
-                // and runs what it wakes without a hop through us. When the
-                // list turns out empty on `Offer`, an offer is already on its
-                // way to the worker: let it take the turn.
-                match call {
-                    BackupCall::Offer => {
-                        self.gate.offer_turn();
-                        continue;
-                    }
-                    BackupCall::Unused if self.gate.offer_turn() => continue,
-                    BackupCall::Unused | BackupCall::Alone => {}
+                // An idle worker sleeps off the unused turn: it polls instead
+                // of us, and runs what it wakes without a hop through us.
+                if call == BackupCall::Unused && self.gate.offer_turn() {
+                    continue;
                 }
             }
             if !self.try_turn() {

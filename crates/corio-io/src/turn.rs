@@ -213,11 +213,12 @@ impl TurnGate {
     }
 
     /// The backup thread: returns once the turn has been free, with no turn
-    /// ended by anyone, for a whole `grace` ([`BackupCall::Unused`]), as
-    /// soon as it finds the turn free while a registered thread waits for
-    /// it ([`BackupCall::Offer`]: the caller offers it instead of polling),
-    /// or as soon as `promised()` (some thread promises to take turns) is
-    /// false ([`BackupCall::Alone`]).
+    /// ended by anyone, for a whole `grace` ([`BackupCall::Unused`]: the
+    /// caller offers it to a waiting thread, or polls), or as soon as
+    /// `promised()` (some thread promises to take turns) is false
+    /// ([`BackupCall::Alone`]). A turn that is free only for a moment (a
+    /// worker between two polls) is not handed over: that would wake a
+    /// sleeping worker for nothing.
     ///
     /// While the turn is held it naps: `grace` first, doubling up to
     /// `max_nap` while turns keep ending (workers are polling; nobody has to
@@ -255,10 +256,6 @@ impl TurnGate {
                 last = self.turns.load(Ordering::Relaxed);
                 continue;
             }
-            if self.has_waiters() {
-                // An idle thread sleeps off a free turn: hand it over now.
-                return BackupCall::Offer;
-            }
             let seen = self.turns.load(Ordering::Relaxed);
             self.sleep(Some(grace));
             let now = self.turns.load(Ordering::Relaxed);
@@ -295,9 +292,6 @@ pub enum BackupCall {
     /// The turn sat free and unused for the grace period: every thread
     /// that takes turns is busy. Offer it to a waiting thread, or poll.
     Unused,
-    /// The turn is free and a thread waits for it: offer it (if the offer
-    /// finds nobody, another one is already on its way).
-    Offer,
 }
 
 impl Default for TurnGate {

@@ -127,6 +127,16 @@ impl Housekeeping {
     fn done_at_last_read(&mut self) {
         self.last = self.last_read;
     }
+
+    /// The worker comes back from a park: it has just looked at I/O (its
+    /// park polled, or someone else held the turn) and at the queues (its
+    /// re-check), so the budget starts again now, with short strides.
+    fn restart(&mut self, now: Instant) {
+        self.last = now;
+        self.last_read = now;
+        self.stride = 1;
+        self.countdown = 1;
+    }
 }
 
 /// One worker's own state; lives on its thread's stack.
@@ -249,6 +259,7 @@ impl WorkerCtx {
                         &|| shared.turn_reservation.is_reserved(),
                     );
                     busy_since = Instant::now();
+                    housekeeping.restart(busy_since);
                     counters.set_driver_turns(io.turns());
                     // What a poll of I/O collected, woken here on this worker:
                     // into its LIFO slot and deque.
