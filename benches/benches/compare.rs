@@ -615,7 +615,9 @@ fn mixed_table(peers: &Peers, o: &Options) {
                 }
                 std::thread::sleep(GAP);
                 let what = format!("mixed {} on {}", load.label(), RUNTIMES[i]);
-                let mut s = watch.run(what, || latency::mixed(peers, i, *load, dur));
+                let mut s = watch.run(what, || {
+                    latency::mixed(peers, i, *load, latency::Span::Time(dur))
+                });
                 let mut sorted = s.clone();
                 sorted.sort();
                 eprintln!(

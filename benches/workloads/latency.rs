@@ -94,15 +94,30 @@ fn spin(d: Duration) {
     }
 }
 
+/// How long the `mixed` client measures.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Span {
+    /// For this long.
+    Time(Duration),
+    /// This many requests.
+    Requests(usize),
+}
+
 /// The client thread of `mixed`: 1-byte request/reply exchanges, [`GAP`]
-/// apart, for `dur`. Returns the round trips.
-fn gap_client(addr: SocketAddr, dur: Duration) -> Vec<Duration> {
+/// apart, for `span`. Returns the round trips.
+fn gap_client(addr: SocketAddr, span: Span) -> Vec<Duration> {
     let mut s = StdStream::connect(addr).expect("connect to the echo server");
     s.set_nodelay(true).unwrap();
-    let mut samples = Vec::with_capacity((dur.as_micros() / GAP.as_micros()) as usize);
+    let (end, n) = match span {
+        Span::Time(d) => (
+            Some(Instant::now() + d),
+            (d.as_micros() / GAP.as_micros()) as usize,
+        ),
+        Span::Requests(n) => (None, n),
+    };
+    let mut samples = Vec::with_capacity(n);
     let mut b = [0u8; 1];
-    let end = Instant::now() + dur;
-    while Instant::now() < end {
+    while end.map_or(samples.len() < n, |end| Instant::now() < end) {
         let t = Instant::now();
         s.write_all(&[7]).unwrap();
         s.read_exact(&mut b).unwrap();
@@ -112,16 +127,16 @@ fn gap_client(addr: SocketAddr, dur: Duration) -> Vec<Duration> {
     samples
 }
 
-/// `mixed` on one runtime: `load` beside an echo server, measured for `dur`.
-pub(crate) fn mixed(p: &Peers, runtime: usize, load: Load, dur: Duration) -> Vec<Duration> {
+/// `mixed` on one runtime: `load` beside an echo server, measured for `span`.
+pub(crate) fn mixed(p: &Peers, runtime: usize, load: Load, span: Span) -> Vec<Duration> {
     match runtime {
-        0 => mixed_corio(p, load, dur),
-        1 => mixed_tokio(p, load, dur),
-        _ => mixed_smol(p, load, dur),
+        0 => mixed_corio(p, load, span),
+        1 => mixed_tokio(p, load, span),
+        _ => mixed_smol(p, load, span),
     }
 }
 
-fn mixed_corio(p: &Peers, load: Load, dur: Duration) -> Vec<Duration> {
+fn mixed_corio(p: &Peers, load: Load, span: Span) -> Vec<Duration> {
     use corio::io::{AsyncReadExt, AsyncWriteExt};
 
     let rt = &p.corio;
@@ -152,7 +167,7 @@ fn mixed_corio(p: &Peers, load: Load, dur: Duration) -> Vec<Duration> {
         })
         .collect();
     std::thread::sleep(SETTLE);
-    let samples = gap_client(addr, dur);
+    let samples = gap_client(addr, span);
     stop.store(true, Ordering::Relaxed);
     rt.block_on(async {
         for t in cpu {
@@ -163,7 +178,7 @@ fn mixed_corio(p: &Peers, load: Load, dur: Duration) -> Vec<Duration> {
     samples
 }
 
-fn mixed_tokio(p: &Peers, load: Load, dur: Duration) -> Vec<Duration> {
+fn mixed_tokio(p: &Peers, load: Load, span: Span) -> Vec<Duration> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     let rt = &p.tokio;
@@ -194,7 +209,7 @@ fn mixed_tokio(p: &Peers, load: Load, dur: Duration) -> Vec<Duration> {
         })
         .collect();
     std::thread::sleep(SETTLE);
-    let samples = gap_client(addr, dur);
+    let samples = gap_client(addr, span);
     stop.store(true, Ordering::Relaxed);
     rt.block_on(async {
         for t in cpu {
@@ -205,7 +220,7 @@ fn mixed_tokio(p: &Peers, load: Load, dur: Duration) -> Vec<Duration> {
     samples
 }
 
-fn mixed_smol(p: &Peers, load: Load, dur: Duration) -> Vec<Duration> {
+fn mixed_smol(p: &Peers, load: Load, span: Span) -> Vec<Duration> {
     use futures_lite::{AsyncReadExt, AsyncWriteExt};
     use smol::Async;
 
@@ -235,7 +250,7 @@ fn mixed_smol(p: &Peers, load: Load, dur: Duration) -> Vec<Duration> {
         })
         .collect();
     std::thread::sleep(SETTLE);
-    let samples = gap_client(addr, dur);
+    let samples = gap_client(addr, span);
     stop.store(true, Ordering::Relaxed);
     smol_block_on(async {
         for t in cpu {
