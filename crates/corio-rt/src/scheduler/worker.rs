@@ -1,11 +1,11 @@
 //! A worker thread's loop: pick a task, run it, and park when there is none.
 //!
 //! Order of picking, per tick:
-//! - every 61st tick the injector first, so tasks from other threads are not
-//!   starved by a worker that keeps feeding itself (61: a prime, the value Go
-//!   and tokio use, so it does not beat in step with common loop lengths); a
-//!   batch is taken then, so a burst of remote spawns drains at the speed of
-//!   the local queue;
+//! - every 61st tick (and at housekeeping, below) the injector first, so
+//!   tasks from other threads are not starved by a worker that keeps
+//!   feeding itself (61: a prime, the value Go and tokio use, so it does
+//!   not beat in step with common loop lengths); a batch is taken then, so
+//!   a burst of remote spawns drains at the speed of the local queue;
 //! - the LIFO slot, at most [`MAX_LIFO_POLLS`] times in a row: two tasks
 //!   waking each other would otherwise keep the slot busy forever and starve
 //!   the deque;
@@ -32,6 +32,10 @@
 //! - takes from the injector first, where the backup driver thread (which
 //!   polls when every worker is busy in one long poll) and other threads
 //!   put what they wake.
+//!
+//! I/O is looked at by the clock only, not every 61 ticks: while ticks are
+//! short, 61 of them pass long before the budget does, and a system call
+//! every few microseconds would cost a yield-heavy load a tenth of its time.
 //!
 //! Reading the clock costs ~25 ns, which would double a short tick, so it
 //! is read every tick only while ticks are long ([`Housekeeping`]): after a
@@ -122,12 +126,6 @@ impl Housekeeping {
         }
     }
 
-    /// Housekeeping happened for another reason (the tick count): restart
-    /// the budget without reading the clock again.
-    fn done_at_last_read(&mut self) {
-        self.last = self.last_read;
-    }
-
     /// The worker comes back from a park: it has just looked at I/O (its
     /// park polled, or someone else held the turn) and at the queues (its
     /// re-check), so the budget starts again now, with short strides.
@@ -205,13 +203,11 @@ impl WorkerCtx {
             self.remote().tick.store(tick, Ordering::Relaxed);
 
             // Housekeeping (module header): by the clock, and every 61 ticks.
+            // Housekeeping (module header): I/O by the clock; the injector
+            // by the clock and every 61 ticks.
             let due = housekeeping.due();
-            let every_61 = tick.is_multiple_of(GLOBAL_QUEUE_INTERVAL);
-            if every_61 && !due {
-                housekeeping.done_at_last_read();
-            }
-            let housekeeping_now = due || every_61;
-            if housekeeping_now {
+            let injector_first = due || tick.is_multiple_of(GLOBAL_QUEUE_INTERVAL);
+            if due {
                 // A busy worker looks at I/O (without blocking) if nobody
                 // else is polling, and wakes what is ready into its own
                 // queues, to run next.
@@ -227,7 +223,7 @@ impl WorkerCtx {
                     context::waking_io_batch(|| io.wake_batch());
                 }
             }
-            let mut task = self.next_task(housekeeping_now, &mut lifo_polls);
+            let mut task = self.next_task(injector_first, &mut lifo_polls);
             if task.is_none() {
                 if !searching {
                     searching = shared.idle.try_search();
