@@ -17,6 +17,14 @@
 //!   wakes every stored waker. Either the task stored its waker before the
 //!   shutdown took the lock, and is woken, or it stored it after, and then
 //!   it reads the new phase: no connection sleeps through a phase change.
+//! - A connection task reads the phase once per poll, but one poll of hyper's
+//!   connection may run the handler to its end and write the response (the
+//!   handler can finish on another thread's signal during that poll). So the
+//!   service is wrapped ([`MarkDraining`]): when a handler's future resolves,
+//!   it reads the phase, and once it has left SERVING the response gets
+//!   `connection: close`, as hyper's `graceful_shutdown` would have added.
+//!   A response whose handler finished after the shutdown began thus always
+//!   says `close`, and hyper closes the connection after writing it.
 //! - The accept loop stops (and drops the listener, so new connections are
 //!   refused) before the phase leaves SERVING, so from then on the table only
 //!   shrinks. The task that removes the last slot after that sets `idle`;
@@ -315,7 +323,11 @@ where
             conns: conns.clone(),
             key,
         };
-        let conn = serve_one(&http, stream, service.clone());
+        let service = MarkDraining {
+            inner: service.clone(),
+            conns: conns.clone(),
+        };
+        let conn = serve_one(&http, stream, service);
         drop(corio::spawn(guard.run(conn)));
     }
     drop(listener);
@@ -336,7 +348,11 @@ where
 }
 
 /// hyper's connection future for one stream.
-fn serve_one<S, B>(http: &http1::Builder, stream: TcpStream, service: S) -> HttpConn<S>
+fn serve_one<S, B>(
+    http: &http1::Builder,
+    stream: TcpStream,
+    service: MarkDraining<S>,
+) -> HttpConn<S>
 where
     S: Service<Request<Incoming>, Response = Response<B>>,
     S::Error: Into<BoxError>,
@@ -348,7 +364,83 @@ where
     http.serve_connection(CorioIo::new(stream), service)
 }
 
-type HttpConn<S> = http1::Connection<CorioIo<TcpStream>, S>;
+type HttpConn<S> = http1::Connection<CorioIo<TcpStream>, MarkDraining<S>>;
+
+/// The user's service as a connection runs it: a response whose handler
+/// finishes after the shutdown began says `connection: close` (see the
+/// module header).
+struct MarkDraining<S> {
+    inner: S,
+    conns: Arc<Conns>,
+}
+
+impl<S, B> Service<Request<Incoming>> for MarkDraining<S>
+where
+    S: Service<Request<Incoming>, Response = Response<B>>,
+{
+    type Response = Response<B>;
+    type Error = S::Error;
+    type Future = MarkDrainingFuture<S::Future>;
+
+    fn call(&self, req: Request<Incoming>) -> Self::Future {
+        MarkDrainingFuture {
+            inner: self.inner.call(req),
+            conns: self.conns.clone(),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A handler's future; see [`MarkDraining`].
+    struct MarkDrainingFuture<F> {
+        #[pin]
+        inner: F,
+        conns: Arc<Conns>,
+    }
+}
+
+impl<F, B, E> Future for MarkDrainingFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let mut response = match this.inner.poll(cx) {
+            Poll::Ready(Ok(response)) => response,
+            other => return other,
+        };
+        // SeqCst: ordered after whatever told the handler to finish (see the
+        // module header); a shutdown that began before that is seen here.
+        if this.conns.phase.load(Ordering::SeqCst) != SERVING {
+            close_after(&mut response);
+        }
+        Poll::Ready(Ok(response))
+    }
+}
+
+/// Marks `response` as the connection's last (`connection: close`), keeping
+/// any `connection` values the handler set.
+fn close_after<B>(response: &mut Response<B>) {
+    use hyper::header::{Entry, HeaderValue, CONNECTION};
+    const CLOSE: HeaderValue = HeaderValue::from_static("close");
+    match response.headers_mut().entry(CONNECTION) {
+        Entry::Vacant(entry) => {
+            entry.insert(CLOSE);
+        }
+        Entry::Occupied(mut entry) => {
+            let says_close = entry.iter().any(|value| {
+                value
+                    .to_str()
+                    .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("close")))
+            });
+            if !says_close {
+                entry.append(CLOSE);
+            }
+        }
+    }
+}
 
 /// Errors after which accepting again cannot succeed: the listener itself
 /// is broken. Everything else (an aborted handshake, running out of

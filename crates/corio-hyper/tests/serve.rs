@@ -236,3 +236,77 @@ fn grace_period_end_drops_each_stuck_connection_exactly_once() {
         });
     });
 }
+
+/// The shutdown begins while a connection is in the middle of one poll, and
+/// the handler finishes in that same poll: the response still says
+/// `connection: close` (the connection task read the phase before the poll,
+/// so only the response itself can carry the news).
+#[test]
+fn a_response_finished_in_the_poll_the_shutdown_began_in_says_close() {
+    with_watchdog("same poll", || {
+        // Three workers: one blocked in the handler below, the others run
+        // the accept loop and the idle connection meanwhile.
+        let rt = corio::runtime::Builder::new()
+            .worker_threads(3)
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let stop = Arc::new(Event::new());
+            // Fires when the server closed the idle connection, i.e. after
+            // the shutdown reached the connections.
+            let (idle_closed_tx, idle_closed_rx) = mpsc::channel::<()>();
+            let idle_closed_rx = Arc::new(std::sync::Mutex::new(idle_closed_rx));
+            let svc = {
+                let stop = stop.clone();
+                service_fn(move |req: Request<Incoming>| {
+                    let (stop, idle_closed) = (stop.clone(), idle_closed_rx.clone());
+                    async move {
+                        if req.uri().path() == "/last" {
+                            // Start the shutdown from another thread and block
+                            // this poll until it has closed the idle
+                            // connection: the response is written in the poll
+                            // that began before the shutdown.
+                            std::thread::spawn(move || stop.set());
+                            idle_closed
+                                .lock()
+                                .unwrap()
+                                .recv_timeout(BOUND)
+                                .expect("the idle connection was never closed");
+                        }
+                        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"ok"))))
+                    }
+                })
+            };
+            let signal = {
+                let stop = stop.clone();
+                async move { stop.wait().await }
+            };
+            let server = corio::spawn(
+                corio_hyper::serve(listener, svc)
+                    .with_graceful_shutdown(signal)
+                    .into_future(),
+            );
+
+            let (mut idle, idle_conn) = client(addr).await;
+            idle.ready().await.unwrap();
+            let resp = idle.send_request(get("/")).await.unwrap();
+            assert_eq!(body_of(resp).await, "ok");
+            corio::spawn(async move {
+                idle_conn.await.unwrap().unwrap();
+                idle_closed_tx.send(()).unwrap();
+            });
+
+            let (mut last, last_conn) = client(addr).await;
+            last.ready().await.unwrap();
+            let resp = last.send_request(get("/last")).await.unwrap();
+            let close = resp.headers().get("connection").cloned();
+            assert_eq!(body_of(resp).await, "ok");
+            assert_eq!(close.as_ref().map(|v| v.as_bytes()), Some(&b"close"[..]));
+            // hyper closed the connection after that response.
+            last_conn.await.unwrap().unwrap();
+            server.await.unwrap().unwrap();
+        });
+    });
+}
