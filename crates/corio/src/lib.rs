@@ -64,9 +64,7 @@ pub use combinators::gather::{gather, Gather};
 pub use combinators::outcome::Outcome;
 pub use combinators::race::{race, Race};
 pub use combinators::try_gather::{try_gather, TryGather};
-pub use combinators::wait::{
-    return_when, wait, wait_timeout, EmptyWait, ReturnWhen, Wait, WaitOutput,
-};
+pub use combinators::wait::{return_when, wait, wait_timeout, ReturnWhen, Wait, WaitOutput};
 
 pub use corio_rt::{run, spawn, spawn_blocking, yield_now};
 

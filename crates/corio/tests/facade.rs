@@ -136,9 +136,7 @@ async fn wait_first_completed_leaves_pending_tasks_running() {
         })
     };
     let fast = corio::spawn(async { "fast" });
-    let (done, pending) = corio::wait(vec![slow, fast], ReturnWhen::FirstCompleted)
-        .await
-        .unwrap();
+    let (done, pending) = corio::wait(vec![slow, fast], ReturnWhen::FirstCompleted).await;
     assert_eq!(
         done.into_iter().map(Result::unwrap).collect::<Vec<_>>(),
         ["fast"]
@@ -162,9 +160,7 @@ async fn wait_first_exception_on_tasks() {
         sleep(Duration::from_millis(5)).await;
         Err("failed".to_owned())
     });
-    let (done, pending) = corio::wait(vec![never, ok, failing], ReturnWhen::FirstException)
-        .await
-        .unwrap();
+    let (done, pending) = corio::wait(vec![never, ok, failing], ReturnWhen::FirstException).await;
     assert_eq!(pending.len(), 1);
     assert!(done
         .iter()
@@ -174,9 +170,7 @@ async fn wait_first_exception_on_tasks() {
     // A panic is an exception too.
     let never = corio::spawn(std::future::pending::<()>());
     let panics = corio::spawn(async { panic!("boom") });
-    let (done, pending) = corio::wait(vec![never, panics], ReturnWhen::FirstException)
-        .await
-        .unwrap();
+    let (done, pending) = corio::wait(vec![never, panics], ReturnWhen::FirstException).await;
     assert!(done[0].as_ref().unwrap_err().is_panic());
     pending[0].abort();
 }
@@ -184,9 +178,7 @@ async fn wait_first_exception_on_tasks() {
 #[corio::test]
 async fn wait_all_completed_on_tasks() {
     let handles: Vec<_> = (0..20).map(|i| corio::spawn(async move { i })).collect();
-    let (done, pending) = corio::wait(handles, ReturnWhen::AllCompleted)
-        .await
-        .unwrap();
+    let (done, pending) = corio::wait(handles, ReturnWhen::AllCompleted).await;
     assert!(pending.is_empty());
     // In completion order, which tasks on several workers do not fix.
     let mut done: Vec<_> = done.into_iter().map(Result::unwrap).collect();
@@ -205,8 +197,7 @@ async fn wait_timeout_returns_what_finished() {
         ReturnWhen::AllCompleted,
         Duration::from_millis(20),
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(done.len(), 1);
     assert_eq!(pending.len(), 1);
     assert!(!pending[0].is_finished());

@@ -19,7 +19,6 @@
 //! not look at it, and the condition is fixed at compile time.
 
 use std::convert::Infallible;
-use std::error::Error;
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::ops::ControlFlow;
@@ -43,7 +42,7 @@ use super::outcome::Outcome;
 /// // Any output type works with FirstCompleted and AllCompleted.
 /// struct Opaque(u8);
 /// let futures = vec![Box::pin(async { Opaque(1) })];
-/// let (done, pending) = corio::wait(futures, ReturnWhen::AllCompleted).await.unwrap();
+/// let (done, pending) = corio::wait(futures, ReturnWhen::AllCompleted).await;
 /// assert_eq!((done[0].0, pending.len()), (1, 0));
 /// # });
 /// ```
@@ -129,37 +128,9 @@ pub mod return_when {
 
 use return_when::Condition;
 
-/// The error of [`wait`] and [`wait_timeout`] called with no futures
-/// (asyncio raises `ValueError`): with nothing to wait for there is no
-/// sensible answer, so it is reported instead of waiting forever or
-/// returning two empty lists.
-///
-/// ```
-/// # corio::run(async {
-/// let none: Vec<corio::JoinHandle<()>> = Vec::new();
-/// let error = corio::wait(none, corio::ReturnWhen::AllCompleted).await.unwrap_err();
-/// assert_eq!(error.to_string(), "corio::wait called with no futures to wait for");
-/// # });
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EmptyWait(());
-
-impl fmt::Display for EmptyWait {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("corio::wait called with no futures to wait for")
-    }
-}
-
-impl Error for EmptyWait {}
-
-impl From<EmptyWait> for std::io::Error {
-    fn from(e: EmptyWait) -> std::io::Error {
-        std::io::Error::new(std::io::ErrorKind::InvalidInput, e)
-    }
-}
-
 /// Waits for the futures of `futures` until `return_when` is met and resolves
-/// to `Ok((done, pending))` (asyncio's `wait`).
+/// to `(done, pending)` (asyncio's `done, pending = await wait(aws,
+/// return_when=...)`).
 ///
 /// - `done`: the outputs of the futures that finished, **in the order they
 ///   finished** (asyncio returns a set; the order is extra information);
@@ -174,8 +145,10 @@ impl From<EmptyWait> for std::io::Error {
 /// other futures with `Box::pin`. They run inside the task awaiting the
 /// [`Wait`]; a wake-up polls only the futures that were woken.
 ///
-/// An empty `futures` resolves at once to `Err(EmptyWait)` (asyncio raises
-/// `ValueError`).
+/// An empty `futures` resolves at once to two empty vectors. asyncio raises
+/// `ValueError` there, but `wait`'s `(done, pending)` has no error channel,
+/// and with nothing to wait for, nothing done and nothing pending is the
+/// true answer (a `while pending` loop simply ends); it never waits forever.
 ///
 /// [`JoinHandle`]: crate::task::JoinHandle
 ///
@@ -186,11 +159,15 @@ impl From<EmptyWait> for std::io::Error {
 ///     Box::pin(async { 1 }) as std::pin::Pin<Box<dyn std::future::Future<Output = i32>>>,
 ///     Box::pin(std::future::pending()),
 /// ];
-/// let (done, pending) = corio::wait(futures, ReturnWhen::FirstCompleted).await?;
+/// let (done, pending) = corio::wait(futures, ReturnWhen::FirstCompleted).await;
 /// assert_eq!(done, [1]);
 /// assert_eq!(pending.len(), 1);
-/// # Ok::<_, corio::EmptyWait>(())
-/// # }).unwrap();
+///
+/// // Nothing to wait for: nothing done, nothing pending, at once.
+/// let none: Vec<corio::JoinHandle<()>> = Vec::new();
+/// let (done, pending) = corio::wait(none, ReturnWhen::FirstCompleted).await;
+/// assert!(done.is_empty() && pending.is_empty());
+/// # });
 /// ```
 pub fn wait<I, C>(futures: I, return_when: C) -> Wait<<I::Item as IntoFuture>::IntoFuture, C>
 where
@@ -213,8 +190,8 @@ where
 /// timeout=...)`).
 ///
 /// Reaching the timeout is not an error: the futures that finished are in
-/// `done`, the others in `pending`, none cancelled. An empty `futures` is
-/// `Err(EmptyWait)`, like [`wait`].
+/// `done`, the others in `pending`, none cancelled. An empty `futures`
+/// resolves at once to two empty vectors, like [`wait`].
 ///
 /// ```
 /// use std::time::Duration;
@@ -225,8 +202,7 @@ where
 /// # while !fast.is_finished() { corio::yield_now().await; }
 /// let (done, pending) =
 ///     corio::wait_timeout([fast, slow], ReturnWhen::AllCompleted, Duration::from_millis(20))
-///         .await
-///         .unwrap();
+///         .await;
 /// assert_eq!((done.len(), pending.len()), (1, 1));
 /// pending[0].abort(); // wait never cancels: cancel explicitly if wanted
 /// # });
@@ -235,7 +211,7 @@ pub fn wait_timeout<I, C>(
     futures: I,
     return_when: C,
     timeout: Duration,
-) -> impl Future<Output = Result<WaitOutput<<I::Item as IntoFuture>::IntoFuture>, EmptyWait>>
+) -> impl Future<Output = WaitOutput<<I::Item as IntoFuture>::IntoFuture>>
 where
     I: IntoIterator,
     I::Item: IntoFuture,
@@ -245,7 +221,7 @@ where
     let mut waiting = wait(futures, return_when);
     async move {
         if waiting.children.len() == 0 {
-            return Err(EmptyWait(()));
+            return waiting.split();
         }
         let mut timer = std::pin::pin!(corio_io::time::sleep(timeout));
         std::future::poll_fn(|cx| {
@@ -253,7 +229,7 @@ where
                 return Poll::Ready(output);
             }
             if timer.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(Ok(waiting.split()));
+                return Poll::Ready(waiting.split());
             }
             Poll::Pending
         })
@@ -266,8 +242,8 @@ where
 /// input order.
 pub type WaitOutput<F> = (Vec<<F as Future>::Output>, Vec<F>);
 
-/// The future returned by [`wait`]; resolves to `Ok((done outputs, pending
-/// futures))`, or `Err(EmptyWait)` for an empty input.
+/// The future returned by [`wait`]; resolves to `(done outputs, pending
+/// futures)`, two empty vectors for an empty input.
 #[must_use = "futures do nothing unless awaited"]
 pub struct Wait<F: Future, C> {
     children: Children<F>,
@@ -302,14 +278,14 @@ where
     F: Future + Unpin,
     C: Condition<F::Output>,
 {
-    type Output = Result<WaitOutput<F>, EmptyWait>;
+    type Output = WaitOutput<F>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         assert!(!this.finished, "Wait polled after it completed");
         if this.children.len() == 0 {
-            this.finished = true;
-            return Poll::Ready(Err(EmptyWait(())));
+            // Nothing to wait for (asyncio raises ValueError; see `wait`).
+            return Poll::Ready(this.split());
         }
         let (order, return_when, ended) = (&mut this.order, this.return_when, &mut this.ended);
         // Every woken child is polled, so `done` holds all that finished by
@@ -323,7 +299,7 @@ where
         });
         let done = this.order.len();
         if this.ended || this.return_when.met(done, this.children.len()) {
-            Poll::Ready(Ok(this.split()))
+            Poll::Ready(this.split())
         } else {
             Poll::Pending
         }
