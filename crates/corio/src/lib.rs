@@ -217,3 +217,9 @@ pub use corio_macros::{main, test};
 /// ```
 #[cfg(doctest)]
 pub struct MacroMisuse;
+
+/// The README's Rust examples, compiled and run as doctests so that they
+/// keep using the API's names as they are.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
