@@ -25,11 +25,13 @@
 //!   `connection: close`, as hyper's `graceful_shutdown` would have added.
 //!   A response whose handler finished after the shutdown began thus always
 //!   says `close`, and hyper closes the connection after writing it.
-//! - The accept loop stops (and drops the listener, so new connections are
-//!   refused) before the phase leaves SERVING, so from then on the table only
-//!   shrinks. The task that removes the last slot after that sets `idle`;
-//!   `wait_idle` checks emptiness under the same lock first, so it cannot
-//!   miss that.
+//! - The accept loop stops before the phase leaves SERVING, so from then on
+//!   the table only shrinks. The task that removes the last slot after that
+//!   sets `idle`; `wait_idle` checks emptiness under the same lock first, so
+//!   it cannot miss that. The listener is dropped (new connections are
+//!   refused) only after the phase is DRAINING: a client that sees its
+//!   connection refused knows that every response produced from then on
+//!   says `connection: close`.
 //!
 //! `corio::net::Server` (asyncio's `start_server`) follows the same
 //! protocol without the DRAINING step, for connections that are not HTTP.
@@ -330,8 +332,9 @@ where
         let conn = serve_one(&http, stream, service);
         drop(corio::spawn(guard.run(conn)));
     }
-    drop(listener);
     conns.set_phase(DRAINING);
+    // After the phase: refused connections mean DRAINING (module header).
+    drop(listener);
     match grace {
         None => conns.wait_idle().await,
         Some(grace) => {
