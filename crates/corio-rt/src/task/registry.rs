@@ -2,7 +2,7 @@
 //! those of idle tasks whose wakers sit in some channel or timer nobody will
 //! ever fire.
 //!
-//! Sharded by task id; each shard is a slab under a `Mutex` (uncontended in
+//! Sharded by task id; each shard is a [`Slab`] under a `Mutex` (uncontended in
 //! practice: a spawn and a completion each take one shard lock for a few
 //! instructions). A task's slab index lives in its header and is read and
 //! written only under its shard's lock. The registry owns one reference per
@@ -11,6 +11,7 @@
 //! during shutdown are cancelled at once instead of escaping the drain.
 
 use crossbeam_utils::CachePadded;
+use slab::Slab;
 
 use super::raw::RawTask;
 use crate::loom::Mutex;
@@ -23,12 +24,11 @@ pub(crate) struct Registry {
 
 #[derive(Default)]
 struct Shard {
-    slots: Vec<Option<RawTask>>,
-    free: Vec<usize>,
+    /// The tasks of this shard. Its length is counted per shard, under its
+    /// lock, so spawns and completions on different workers share no
+    /// counter cache line.
+    tasks: Slab<RawTask>,
     closed: bool,
-    /// Tasks in this shard. Counted per shard, under its lock, so spawns and
-    /// completions on different workers share no counter cache line.
-    live: usize,
 }
 
 impl Registry {
@@ -50,21 +50,11 @@ impl Registry {
         if shard.closed {
             return false;
         }
-        let idx = match shard.free.pop() {
-            Some(i) => {
-                shard.slots[i] = Some(task);
-                i
-            }
-            None => {
-                shard.slots.push(Some(task));
-                shard.slots.len() - 1
-            }
-        };
+        let idx = shard.tasks.insert(task);
         // SAFETY: the slot index is only touched under this shard's lock.
         task.header()
             .registry_slot
             .with_mut(|s| unsafe { *s = idx });
-        shard.live += 1;
         true
     }
 
@@ -80,10 +70,8 @@ impl Registry {
         if idx == usize::MAX {
             return false;
         }
-        debug_assert!(shard.slots[idx] == Some(task));
-        shard.slots[idx] = None;
-        shard.free.push(idx);
-        shard.live -= 1;
+        let removed = shard.tasks.remove(idx);
+        debug_assert!(removed == task);
         true
     }
 
@@ -102,16 +90,13 @@ impl Registry {
             loop {
                 let batch: Vec<RawTask> = {
                     let mut s = shard.lock();
-                    let taken: Vec<RawTask> = s.slots.iter_mut().filter_map(Option::take).collect();
-                    s.free.clear();
-                    s.slots.clear();
+                    let taken: Vec<RawTask> = s.tasks.drain().collect();
                     for t in &taken {
                         // SAFETY: under the shard lock.
                         t.header()
                             .registry_slot
                             .with_mut(|p| unsafe { *p = usize::MAX });
                     }
-                    s.live = 0;
                     taken
                 };
                 if batch.is_empty() {
@@ -125,6 +110,6 @@ impl Registry {
     /// Tasks spawned and not yet completed (a sum over the shards, each
     /// read under its lock; for metrics).
     pub(crate) fn len(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().live).sum()
+        self.shards.iter().map(|s| s.lock().tasks.len()).sum()
     }
 }
