@@ -108,11 +108,21 @@ fn spawn() -> (Setup, Notified, JoinHandle<Output>) {
     (Setup { c, q, slot }, n, jh)
 }
 
+/// Runs one step as a worker does: a task that woke itself while running
+/// comes back from `run`, and is queued again (at most once: one task).
+fn run(n: Notified, q: &Mutex<VecDeque<Notified>>) {
+    if let Some(n) = n.run() {
+        let mut q = q.lock().unwrap();
+        q.push_back(n);
+        assert!(q.len() <= 1, "queued twice");
+    }
+}
+
 fn drain(q: &Mutex<VecDeque<Notified>>) {
     loop {
         let next = q.lock().unwrap().pop_front();
         match next {
-            Some(n) => n.run(),
+            Some(n) => run(n, q),
             None => return,
         }
     }
@@ -157,7 +167,8 @@ fn poll_join(jh: &mut JoinHandle<Output>, w: &Waker) -> Poll<Result<Output, cori
 fn wake_races_first_poll() {
     loom::model(|| {
         let (s, n, mut jh) = spawn();
-        let runner = thread::spawn(move || n.run());
+        let q = s.q.clone();
+        let runner = thread::spawn(move || run(n, &q));
         let slot = s.slot.clone();
         let waker_thread = thread::spawn(move || {
             let w = slot.lock().unwrap().take();
@@ -198,7 +209,7 @@ fn wake_races_first_poll() {
 fn abort_races_wake() {
     loom::model(|| {
         let (s, n, jh) = spawn();
-        n.run(); // first poll: idle, waker in the slot
+        run(n, &s.q); // first poll: idle, waker in the slot
         let w = s.slot.lock().unwrap().take().unwrap();
         let jh2 = thread::spawn(move || {
             jh.abort();
@@ -227,7 +238,7 @@ fn abort_races_wake() {
 fn join_races_completion() {
     loom::model(|| {
         let (s, n, mut jh) = spawn();
-        n.run(); // idle after the first poll
+        run(n, &s.q); // idle after the first poll
         let w = s.slot.lock().unwrap().take().unwrap();
         w.wake(); // queued for the second poll
         let q = s.q.clone();
@@ -259,7 +270,7 @@ fn join_races_completion() {
 fn join_drop_races_completion() {
     loom::model(|| {
         let (s, n, jh) = spawn();
-        n.run();
+        run(n, &s.q);
         let w = s.slot.lock().unwrap().take().unwrap();
         w.wake();
         let q = s.q.clone();

@@ -219,7 +219,11 @@ impl Inner {
         loop {
             if let Some(task) = s.queue.pop_front() {
                 drop(s);
-                task.run();
+                // A closure finishes in its one poll; a task that yielded
+                // anyway goes back in line.
+                if let Some(task) = task.run() {
+                    self.push(task);
+                }
                 s = self.state.lock();
                 continue;
             }

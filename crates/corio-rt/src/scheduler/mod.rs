@@ -278,10 +278,6 @@ impl Schedule for Arc<Shared> {
         self.schedule_task(task, false);
     }
 
-    fn yield_now(&self, task: Notified) {
-        self.schedule_task(task, true);
-    }
-
     fn release(&self, task: RawTask) -> bool {
         self.registry.remove(task)
     }

@@ -268,7 +268,9 @@ impl WorkerCtx {
     fn run_task(&self, task: Notified) {
         self.remote().counters.poll();
         if !self.shared.config.debug {
-            task.run();
+            if let Some(task) = task.run() {
+                self.push_local(task, true);
+            }
             return;
         }
         let id = task.id();
@@ -279,8 +281,11 @@ impl WorkerCtx {
         // Relaxed: a hint for the monitor's stuck-worker report.
         self.remote().current.store(id.as_u64(), Ordering::Relaxed);
         let start = Instant::now();
-        task.run();
+        let yielded = task.run();
         let took = start.elapsed();
+        if let Some(task) = yielded {
+            self.push_local(task, true);
+        }
         self.remote().current.store(0, Ordering::Relaxed);
         if took >= self.shared.config.slow_poll_threshold {
             crate::debug::slow_poll(Some(self.index), id, name.as_deref(), location, took);

@@ -36,12 +36,16 @@
 //!    call that may drop the last count. The harness functions take the
 //!    `Harness` by value, never a reference into the cell.
 //! 3. A count is given away only as the last use of the cell: after `ref_dec`
-//!    returned, or after a `Notified` is handed to the scheduler, this
-//!    thread touches nothing but the raw pointer (and frees through it if
-//!    `ref_dec` said it was the last). Where the scheduler must be called
-//!    with a `Notified` (a task that woke itself while running), the task
-//!    first takes a count of its own for the `Notified` (`to_idle`), so the
-//!    `&S` the scheduler runs on stays valid until the call returns.
+//!    returned, or once a `Notified` is out of our hands, this thread
+//!    touches nothing but the raw pointer (and frees through it if `ref_dec`
+//!    said it was the last). The scheduler (`&S`, inside the cell) is only
+//!    called while a count is held across the call: a waker's for a wake, the
+//!    JoinHandle's for an abort, the running one for `release`. A task that
+//!    woke itself while running is not queued from here at all: `run`
+//!    returns `true` and the caller, which holds no reference into the cell,
+//!    queues it with its own scheduler (`Notified::run`). Queued from here,
+//!    another thread could run and free it while `&S` was still a live
+//!    argument; keeping it alive for that call cost an atomic per yield.
 //! 4. A decrement through `&State` is `Arc`'s pattern: once `fetch_sub`
 //!    returned, another thread may free the cell; the `&State` is not used
 //!    again, and an atomic is interior-mutable, which both models allow to
@@ -216,8 +220,9 @@ where
     }
 
     /// Polls the future once (RUNNING is ours) and acts on the result. The
-    /// running reference is consumed.
-    fn poll(self) {
+    /// running reference is consumed, or handed back (`true`) when the task
+    /// woke itself during the poll.
+    fn poll(self) -> bool {
         // The waker borrows the running reference, so it needs no count of
         // its own; a clone taken by the future adds one.
         // SAFETY: the task stays alive for the whole poll (the running count
@@ -249,16 +254,9 @@ where
             }
             Ok(Poll::Pending) => match self.state().to_idle() {
                 ToIdle::Idle => self.drop_ref(),
-                ToIdle::Notified => {
-                    // `to_idle` added the count the new Notified owns, so the
-                    // running count keeps the cell (and the `&S` below)
-                    // alive until `yield_now` returns, even if another
-                    // thread runs and frees the task meanwhile (rule 3).
-                    // SAFETY: that count and NOTIFIED are the Notified's.
-                    let notified = unsafe { Notified::from_raw(self.raw()) };
-                    self.scheduler().yield_now(notified);
-                    self.drop_ref();
-                }
+                // NOTIFIED stays set and the running count goes back to the
+                // caller, which queues the task (rule 3).
+                ToIdle::Notified => return true,
                 ToIdle::Cancel => self.cancel(None),
             },
             Err(payload) => {
@@ -267,6 +265,7 @@ where
                 self.complete(Err(JoinError::panic(id, payload)));
             }
         }
+        false
     }
 
     /// Drops the future in place; `Err` carries a panic from its destructor.
@@ -365,22 +364,27 @@ fn report_unretrieved(h: &Header) {
     crate::debug::unretrieved_panic(h.id, h.name.as_deref(), h.location);
 }
 
+/// Runs one step. `true`: the task woke itself while running, and the
+/// caller's count comes back with NOTIFIED set, for the caller to queue.
+///
 /// # Safety
 /// `ptr` came from `allocate::<F, S>`, and the caller hands over a reference
 /// count it owns together with the NOTIFIED bit (a consumed `Notified`).
-unsafe fn run<F, S>(ptr: NonNull<Header>)
+unsafe fn run<F, S>(ptr: NonNull<Header>) -> bool
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
     S: Schedule,
 {
-    // SAFETY: see the function contract; the count is consumed below.
+    // SAFETY: see the function contract; the count is consumed below (or
+    // handed back).
     let task = unsafe { Harness::<F, S>::from_raw(ptr) };
     match task.state().to_running() {
-        ToRunning::Poll => task.poll(),
+        ToRunning::Poll => return task.poll(),
         ToRunning::Cancel => task.cancel(None),
         ToRunning::Nothing => task.drop_ref(),
     }
+    false
 }
 
 /// # Safety

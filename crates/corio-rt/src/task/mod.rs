@@ -274,14 +274,20 @@ where
     let (notified, join, raw) = new_task(future, shared.clone(), name, location);
     if shared.registry.insert(raw) {
         if !shared.config.debug {
-            notified.run();
+            if let Some(task) = notified.run() {
+                // It yielded in its first poll: behind the others.
+                shared.schedule_task(task, true);
+            }
             return join;
         }
         // Debug mode times the caller's first poll as a worker times its
         // polls. The handle keeps the header alive for the report.
         let start = std::time::Instant::now();
-        notified.run();
+        let yielded = notified.run();
         let took = start.elapsed();
+        if let Some(task) = yielded {
+            shared.schedule_task(task, true);
+        }
         if took >= shared.config.slow_poll_threshold {
             let h = raw.header();
             crate::debug::slow_poll(None, h.id, h.name.as_deref(), h.location, took);

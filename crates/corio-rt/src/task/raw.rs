@@ -44,7 +44,9 @@ pub(crate) struct Header {
 /// Type-erased operations on a task, one table per future type.
 pub(crate) struct Vtable {
     /// Runs one step: poll, cancel, or drop the reference (a `Notified`'s).
-    pub(crate) run: unsafe fn(NonNull<Header>),
+    /// `true`: the task woke itself while running, and the reference is
+    /// handed back with NOTIFIED, for the caller to queue (`Notified::run`).
+    pub(crate) run: unsafe fn(NonNull<Header>) -> bool,
     /// Queues a `Notified` built from a reference the caller owns.
     pub(crate) schedule: unsafe fn(NonNull<Header>),
     /// Frees the allocation (refcount reached zero).
@@ -129,11 +131,22 @@ impl Notified {
         self.0.header()
     }
 
-    /// Runs the task's next step (poll or cancel) and consumes the reference.
-    pub fn run(self) {
+    /// Runs the task's next step (poll or cancel) and consumes the
+    /// reference. A task that woke itself while running (it yielded) comes
+    /// back: the caller queues it behind the others, with its own scheduler.
+    ///
+    /// Handing it back, rather than the task calling its scheduler (whose
+    /// handle lives inside the task), means nothing here touches the task
+    /// once it is queued again, where another thread may run and free it at
+    /// once; the alternative, a reference of its own held across that call,
+    /// cost an atomic per yield (`harness.rs`, rule 3).
+    #[must_use = "a yielded task must be queued again"]
+    pub fn run(self) -> Option<Notified> {
         let raw = self.into_raw();
         // SAFETY: we owned a reference and NOTIFIED; `run` takes both over.
-        unsafe { (raw.header().vtable.run)(raw.as_ptr()) }
+        let yielded = unsafe { (raw.header().vtable.run)(raw.as_ptr()) };
+        // SAFETY: `true` hands the reference and NOTIFIED back to us.
+        yielded.then(|| unsafe { Notified::from_raw(raw) })
     }
 }
 
@@ -157,11 +170,6 @@ impl std::fmt::Debug for Notified {
 pub trait Schedule: Send + Sync + 'static {
     /// Queues a task that was woken.
     fn schedule(&self, task: Notified);
-    /// Queues a task that woke itself while running (it yielded): it goes
-    /// behind the others.
-    fn yield_now(&self, task: Notified) {
-        self.schedule(task)
-    }
     /// Called once when a task completes: removes it from the registry of
     /// live tasks. `true` if the registry held a reference, which the caller
     /// then releases.

@@ -23,10 +23,9 @@
 //!   RUNNING/COMPLETE; clears NOTIFIED, sets RUNNING. If CANCELLED is set the
 //!   caller cancels instead of polling.
 //! - **to_idle** (after a `Pending` poll): clears RUNNING. If NOTIFIED was set
-//!   during the poll it stays set and a reference is added for the
-//!   `Notified` the runner queues (the runner then drops its own, so the
-//!   cell outlives the scheduler call; see `harness.rs`); if CANCELLED was
-//!   set it keeps RUNNING and cancels.
+//!   during the poll it stays set and the runner's reference becomes the
+//!   queued one (the runner's caller queues it; see `harness.rs`); if
+//!   CANCELLED was set it keeps RUNNING and cancels.
 //! - **to_complete**: clears RUNNING, sets COMPLETE. The output was stored
 //!   before, so the JoinHandle may read it as soon as it sees COMPLETE.
 //! - **abort**: sets CANCELLED; if the task was idle also sets NOTIFIED and
@@ -184,9 +183,8 @@ impl State {
                 return (None, ToIdle::Cancel);
             }
             if s.has(NOTIFIED) {
-                // Keep NOTIFIED, and add the reference the queued
-                // `Notified` owns; the runner drops its own after queueing.
-                (Some((s.0 & !RUNNING) + REF_ONE), ToIdle::Notified)
+                // Keep NOTIFIED: the runner's reference becomes the queued one.
+                (Some(s.0 & !RUNNING), ToIdle::Notified)
             } else {
                 (Some(s.0 & !RUNNING), ToIdle::Idle)
             }
@@ -374,10 +372,10 @@ mod tests {
     }
 
     #[test]
-    fn to_idle_when_woken_keeps_notified_and_adds_a_reference() {
+    fn to_idle_when_woken_keeps_notified_and_the_reference() {
         let s = word(RUNNING | NOTIFIED, 1);
         assert_eq!(s.to_idle(), ToIdle::Notified);
-        is(&s, NOTIFIED, 2);
+        is(&s, NOTIFIED, 1);
     }
 
     #[test]

@@ -29,7 +29,8 @@ use super::{new_task, shutdown, JoinError, JoinHandle, Notified, RawTask, Schedu
 struct Mock {
     queue: Mutex<VecDeque<Notified>>,
     registry: Mutex<Vec<RawTask>>,
-    /// `yield_now` lets another thread run the queue before it returns.
+    /// A task handed back by `run` (it yielded) is run to its end by another
+    /// thread before the runner goes on.
     run_elsewhere_on_yield: AtomicBool,
     yields: AtomicUsize,
 }
@@ -40,18 +41,6 @@ struct Sched(Arc<Mock>);
 impl Schedule for Sched {
     fn schedule(&self, task: Notified) {
         self.0.queue.lock().unwrap().push_back(task);
-    }
-
-    /// Like the real scheduler, this uses `&self` (which lives in the task
-    /// cell) after the push, when another thread may already have run the
-    /// task to its end.
-    fn yield_now(&self, task: Notified) {
-        self.0.queue.lock().unwrap().push_back(task);
-        if self.0.run_elsewhere_on_yield.load(Ordering::SeqCst) {
-            let mock = self.0.clone();
-            thread::spawn(move || mock.run_all()).join().unwrap();
-        }
-        self.0.yields.fetch_add(1, Ordering::SeqCst);
     }
 
     fn release(&self, task: RawTask) -> bool {
@@ -92,18 +81,30 @@ impl Mock {
     }
 
     /// Runs queued tasks until the queue is empty; returns how many ran.
-    fn run_all(&self) -> usize {
+    fn run_all(self: &Arc<Self>) -> usize {
         let mut n = 0;
         loop {
             let next = self.queue.lock().unwrap().pop_front();
             match next {
                 Some(task) => {
-                    task.run();
+                    if let Some(task) = task.run() {
+                        self.requeue_yielded(task);
+                    }
                     n += 1;
                 }
                 None => return n,
             }
         }
+    }
+
+    /// What a worker does with a task `run` handed back: queue it again.
+    fn requeue_yielded(self: &Arc<Self>, task: Notified) {
+        self.queue.lock().unwrap().push_back(task);
+        if self.run_elsewhere_on_yield.load(Ordering::SeqCst) {
+            let mock = self.clone();
+            thread::spawn(move || mock.run_all()).join().unwrap();
+        }
+        self.yields.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Runtime shutdown: cancels every registered task, then drops what is
@@ -257,7 +258,7 @@ fn the_simplest_path_frees_the_task_inside_run() {
     );
     raw.drop_ref();
     drop(join);
-    notified.run();
+    assert!(notified.run().is_none());
     assert_eq!(drops.count(), 1, "the output is dropped by the completer");
     mock.assert_empty();
 }
@@ -394,10 +395,13 @@ fn wake_during_poll_requeues_once() {
 }
 
 #[test]
-fn a_yield_keeps_the_task_alive_through_the_scheduler_call() {
-    // The task wakes itself while running, so the runner queues it again
-    // (`yield_now`); another thread runs it to completion and drops every
-    // other reference before `yield_now` returns and touches its `&self`.
+fn a_yielded_task_comes_back_and_may_end_elsewhere_at_once() {
+    // The task wakes itself while running, so `run` hands it back and the
+    // runner queues it again; another thread runs it to completion and
+    // drops every other reference at once, while the first runner is still
+    // inside its loop. Nothing of the task may be touched after the hand-back
+    // (with the scheduler called from inside the task instead, its `&S` was
+    // still live here, which Miri reports).
     let mock = Mock::new();
     mock.run_elsewhere_on_yield.store(true, Ordering::SeqCst);
     let mut first = true;
@@ -514,7 +518,7 @@ fn abort_while_running_on_another_thread() {
         Poll::<()>::Pending
     }));
     let task = mock.queue.lock().unwrap().pop_front().unwrap();
-    let runner = thread::spawn(move || task.run());
+    let runner = thread::spawn(move || assert!(task.run().is_none()));
     started_rx.recv().unwrap();
     // Mid-poll: the abort only marks the task; the runner cancels after.
     join.abort();
@@ -658,7 +662,7 @@ fn shutdown_while_running_cancels_after_the_poll() {
         Poll::<()>::Pending
     }));
     let task = mock.queue.lock().unwrap().pop_front().unwrap();
-    let runner = thread::spawn(move || task.run());
+    let runner = thread::spawn(move || assert!(task.run().is_none()));
     started_rx.recv().unwrap();
     mock.shutdown();
     go_tx.send(()).unwrap();
