@@ -116,7 +116,9 @@ pub(crate) enum ToIdle {
 pub(crate) struct JoinDropped {
     /// The task completed and nobody read the output: the handle drops it.
     pub(crate) owns_output: bool,
-    /// The join waker slot is the handle's: it drops the waker (if any).
+    /// The join waker slot is the handle's and may hold a waker: the handle
+    /// drops it. (Before completion the slot holds one exactly when
+    /// JOIN_WAKER was set; a handle that never stored one skips the slot.)
     pub(crate) owns_waker: bool,
 }
 
@@ -256,7 +258,7 @@ impl State {
             } else {
                 let r = JoinDropped {
                     owns_output: false,
-                    owns_waker: true,
+                    owns_waker: s.has(JOIN_WAKER),
                 };
                 (Some(s.0 & !(JOIN_INTEREST | JOIN_WAKER)), r)
             }
@@ -476,7 +478,7 @@ mod tests {
                 d,
                 JoinDropped {
                     owns_output: false,
-                    owns_waker: true
+                    owns_waker: waker != 0,
                 }
             );
             is(&s, 0, 2);
