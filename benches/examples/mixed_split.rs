@@ -15,7 +15,8 @@
 //!
 //! Each round also prints the context switches of every thread group in the
 //! process (`/proc/self/task/*/status`) and, for corio, the driver turns
-//! taken by workers and by the backup thread. Rounds alternate the runtimes.
+//! taken by workers and by the backup thread. Rounds alternate the runtimes;
+//! `MIXED_SPLIT_RUNTIME=corio` (or `tokio`) runs one side only.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -250,14 +251,23 @@ fn main() {
         .build()
         .unwrap();
     println!("mixed_split: {tasks} CPU tasks × {chunk:?} chunks, 2 workers, {rounds} rounds × {SPAN:?} per runtime");
+    // MIXED_SPLIT_RUNTIME=corio|tokio runs one side only (for a kernel
+    // trace of one runtime, e.g. under `perf sched record`).
+    let only = std::env::var("MIXED_SPLIT_RUNTIME").ok();
+    let (corio_on, tokio_on) = match only.as_deref() {
+        None => (true, true),
+        Some("corio") => (true, false),
+        Some("tokio") => (false, true),
+        Some(other) => panic!("MIXED_SPLIT_RUNTIME={other}: expected corio or tokio"),
+    };
     for round in 0..rounds {
         println!("round {round}");
-        if round % 2 == 0 {
-            round_corio(&corio_rt, base, tasks, chunk);
-            round_tokio(&tokio_rt, base, tasks, chunk);
-        } else {
-            round_tokio(&tokio_rt, base, tasks, chunk);
-            round_corio(&corio_rt, base, tasks, chunk);
+        for side in [round % 2, 1 - round % 2] {
+            match side {
+                0 if corio_on => round_corio(&corio_rt, base, tasks, chunk),
+                1 if tokio_on => round_tokio(&tokio_rt, base, tasks, chunk),
+                _ => {}
+            }
         }
     }
 }
