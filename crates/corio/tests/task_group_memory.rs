@@ -37,6 +37,7 @@ async fn run_children(group: &TaskGroup<(), ()>, permits: &Arc<Semaphore>, count
 #[test]
 fn a_million_short_children_do_not_grow_the_group() {
     const LIVE: usize = 100;
+    const WORKERS: usize = 2;
     const WARM_UP: usize = 20_000;
     const TOTAL: usize = 1_000_000;
     /// "A few MiB": generous against allocator noise, far below the ~60 MiB
@@ -44,7 +45,7 @@ fn a_million_short_children_do_not_grow_the_group() {
     const BOUND: usize = 6 << 20;
 
     let rt = corio::runtime::Builder::new()
-        .worker_threads(2)
+        .worker_threads(WORKERS)
         .build()
         .unwrap();
     let (before, after, values) = rt.block_on(async {
@@ -55,7 +56,11 @@ fn a_million_short_children_do_not_grow_the_group() {
         run_children(&group, &permits, WARM_UP).await;
         let before = rss_bytes();
         run_children(&group, &permits, TOTAL - WARM_UP).await;
-        assert!(group.live() <= LIVE);
+        // A child gives its permit back as its future ends, a moment before
+        // the group forgets it; in that moment the spawner may already start
+        // the next child. So each worker can add one to the count.
+        let live = group.live();
+        assert!(live <= LIVE + WORKERS, "{live} children live at once");
         let after = rss_bytes();
         let values = corio::time::wait_for(group.join(), Duration::from_secs(60))
             .await
