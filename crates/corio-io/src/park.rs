@@ -50,15 +50,9 @@ impl IoParker {
     /// promise ends when the `IoParker` drops.
     pub fn new() -> IoParker {
         Driver::add_poller();
-        IoParker {
-            events: wait::Events::with_capacity(EVENTS_PER_TURN),
-            batch: Vec::new(),
-            // Relaxed: a unique number is all that is needed.
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            waiting: false,
-            turns: 0,
-            promised: true,
-        }
+        let mut parker = IoParker::unpromised();
+        parker.promised = true;
+        parker
     }
 
     /// A parker for a thread that takes the turn only now and then (the
