@@ -300,14 +300,18 @@ fn wait_for_reschedule_later_keeps_the_future() {
             Poll::Pending
         }
     });
-    let mut w = std::pin::pin!(wait_for(job, Duration::from_millis(1)));
+    // The first poll must come before the first deadline: a generous one,
+    // since a slow machine (or ThreadSanitizer) can stall this thread for
+    // milliseconds (CI saw a 1 ms deadline pass before the first poll).
+    let first = Duration::from_secs(1);
+    let mut w = std::pin::pin!(wait_for(job, first));
     let waker = CountWaker::new();
     assert!(poll_once(w.as_mut(), &waker).is_pending());
     let later = Instant::now() + Duration::from_secs(3600);
     w.as_mut().reschedule(later);
     assert_eq!(w.deadline(), later);
-    // Well past the old deadline: without the reschedule this poll times out.
-    std::thread::sleep(Duration::from_millis(20));
+    // Past the old deadline: without the reschedule this poll times out.
+    std::thread::sleep(first + Duration::from_millis(100));
     assert!(poll_once(w.as_mut(), &waker).is_pending());
     gate.store(true, Ordering::SeqCst);
     assert_eq!(poll_once(w.as_mut(), &waker), Poll::Ready(Ok("finished")));
