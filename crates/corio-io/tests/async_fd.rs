@@ -2,7 +2,11 @@
 
 mod common;
 
+use std::future::Future;
 use std::io::{Read, Write};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Wake, Waker};
 use std::time::Duration;
 
 use common::block_on_within;
@@ -11,6 +15,34 @@ use corio_io::net::Async;
 use corio_io::time::wait_for;
 
 const LIMIT: Duration = Duration::from_secs(60);
+
+/// A waker that reports its wake on a channel, so the test can block until
+/// the driver has delivered an edge.
+struct ChannelWaker(Mutex<mpsc::Sender<()>>);
+
+impl Wake for ChannelWaker {
+    fn wake(self: Arc<Self>) {
+        let _ = self.0.lock().unwrap().send(());
+    }
+}
+
+/// Whether `ready()` stays pending for 20 ms, allowing one stale edge.
+///
+/// Readiness may be spurious: when an edge was reported by `poll(2)` before
+/// the driver harvested it, the harvest can land after the test drained (or
+/// filled) the descriptor and complete one wait. There is only one such
+/// edge per change, so a second completion would be `ready()` spinning on
+/// old readiness, which is what the callers rule out.
+async fn stays_pending<F: Future<Output = std::io::Result<()>>>(
+    mut ready: impl FnMut() -> F,
+) -> bool {
+    for _ in 0..2 {
+        if wait_for(ready(), Duration::from_millis(20)).await.is_err() {
+            return true;
+        }
+    }
+    false
+}
 
 #[test]
 fn async_pipe_read_and_write() {
@@ -47,7 +79,17 @@ fn readable_waits_for_new_data_and_does_not_spin() {
         assert!(wait_for(r.readable(), Duration::from_millis(20))
             .await
             .is_err());
+        // A waiter registered before the write is woken only once the
+        // driver has harvested the write's edge, so no stale edge is left
+        // to land after the drain below.
+        let (tx, rx) = mpsc::channel();
+        let waker = Waker::from(Arc::new(ChannelWaker(Mutex::new(tx))));
+        assert!(r
+            .poll_readable(&mut Context::from_waker(&waker))
+            .is_pending());
         w.write_all(b"abc").unwrap();
+        rx.recv_timeout(LIMIT)
+            .expect("the write's edge wakes the registered waiter");
         r.readable().await.unwrap();
         // Drain by hand (not through read_with), then readable() must wait
         // again rather than report the old edge.
@@ -89,9 +131,9 @@ fn writable_and_into_inner() {
             }
         }
         assert!(filled > 0);
-        assert!(wait_for(w.writable(), Duration::from_millis(20))
-            .await
-            .is_err());
+        // The registration's own edge (the pipe was writable when added)
+        // may be harvested only now, after the fill: allow that one.
+        assert!(stays_pending(|| w.writable()).await);
         let drain = std::thread::spawn(move || {
             let mut r = r;
             let mut buf = vec![0u8; filled];
