@@ -76,7 +76,10 @@ fn debug_rt_with(workers: usize) -> corio_rt::Runtime {
     corio_rt::Builder::new()
         .worker_threads(workers)
         .debug(true)
-        .slow_poll_threshold(Duration::from_millis(30))
+        // Well above a worker thread descheduled on a loaded machine (CI runs
+        // these under ThreadSanitizer on two cores), so a one-instruction
+        // poll is never "slow"; the slow tasks below block several times it.
+        .slow_poll_threshold(Duration::from_millis(250))
         .build()
         .unwrap()
 }
@@ -85,7 +88,7 @@ fn debug_rt_with(workers: usize) -> corio_rt::Runtime {
 fn slow_poll_is_reported_with_name_and_location() {
     let rt = debug_rt();
     let h = corio_rt::task::Builder::new().name("sloth").spawn_on(
-        async { std::thread::sleep(Duration::from_millis(80)) },
+        async { std::thread::sleep(Duration::from_millis(600)) },
         &rt.handle(),
     );
     rt.block_on(h).unwrap();
@@ -131,7 +134,7 @@ fn stuck_worker_is_reported() {
     let rt = debug_rt();
     let h = rt.spawn(async {
         // Blocks its worker well past the threshold, in one poll.
-        std::thread::sleep(Duration::from_millis(300));
+        std::thread::sleep(Duration::from_millis(1000));
     });
     let id = h.id().as_u64();
     rt.block_on(h).unwrap();
