@@ -54,6 +54,7 @@
 #![warn(missing_docs)]
 
 pub mod blocking;
+pub mod coop;
 mod driver;
 pub mod io;
 mod loom;

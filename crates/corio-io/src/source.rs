@@ -243,6 +243,10 @@ impl Source {
         cx: &mut Context<'_>,
         mut op: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<(u64, R)>> {
+        // With the task's budget spent, yield before trying (coop.rs).
+        if crate::coop::poll_proceed(cx).is_pending() {
+            return Poll::Pending;
+        }
         loop {
             let snapshot = self.tick(dir);
             match op() {
@@ -252,7 +256,10 @@ impl Source {
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                res => return Poll::Ready(res.map(|r| (snapshot, r))),
+                res => {
+                    crate::coop::spend();
+                    return Poll::Ready(res.map(|r| (snapshot, r)));
+                }
             }
         }
     }

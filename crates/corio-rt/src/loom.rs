@@ -55,6 +55,7 @@ mod imp {
 
     /// Waiting for I/O in an idle worker: the corio-io driver's turn.
     pub(crate) mod io {
+        pub(crate) use corio_io::coop::budget;
         pub(crate) use corio_io::park::{offer_turn, unpark, IoParker, Turn};
 
         /// Turns the corio-io backup thread took (process-wide).
@@ -424,6 +425,11 @@ pub(crate) mod imp {
         /// The model has no backup thread.
         pub fn backup_turns() -> u64 {
             0
+        }
+
+        /// The model's tasks do no real I/O, so there is no budget to give.
+        pub fn budget<R>(f: impl FnOnce() -> R) -> R {
+            f()
         }
 
         impl Turn<'_> {

@@ -115,6 +115,10 @@ pub mod task {
 
     pub use crate::task_group::{TaskGroup, TaskGroupError, TaskGroupHandle, TaskPanic};
     pub use crate::task_local::{AccessError, LocalKey, TaskLocalFuture};
+    /// The cooperative budget: each poll of a task may complete
+    /// [`BUDGET`](coop::BUDGET) ready I/O operations before the next one
+    /// yields. See [`corio_io::coop`].
+    pub use corio_io::coop;
 }
 
 /// asyncio's synchronization primitives (`Lock`, `Semaphore`, `Event`,

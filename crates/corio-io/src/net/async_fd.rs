@@ -244,13 +244,20 @@ impl<T: AsFd> Async<T> {
     }
 
     fn poll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let snapshot = self.source.tick(dir);
-        match sys::poll_now(self.get_ref().as_fd(), dir == Direction::Write) {
-            Ok(true) => return Poll::Ready(Ok(())),
-            Ok(false) => {}
-            Err(e) => return Poll::Ready(Err(e)),
+        // With the task's budget spent, yield before looking (coop.rs).
+        if crate::coop::poll_proceed(cx).is_pending() {
+            return Poll::Pending;
         }
-        self.source.poll_edge(dir, snapshot, cx).map(Ok)
+        let snapshot = self.source.tick(dir);
+        let ready = match sys::poll_now(self.get_ref().as_fd(), dir == Direction::Write) {
+            Ok(true) => Poll::Ready(Ok(())),
+            Ok(false) => self.source.poll_edge(dir, snapshot, cx).map(Ok),
+            Err(e) => Poll::Ready(Err(e)),
+        };
+        if ready.is_ready() {
+            crate::coop::spend();
+        }
+        ready
     }
 
     /// Runs a read-like operation until it does not return `WouldBlock`,

@@ -226,7 +226,9 @@ impl Hub {
         }
         let mut drained = false;
         let mut failed = false;
-        {
+        // The drain is shared bookkeeping, not the task's own I/O: it
+        // polls with the broadcast waker, so it does not spend the budget.
+        crate::coop::without_budget(|| {
             let mut bcx = Context::from_waker(&self.broadcast);
             let mut signals = self.signals.lock();
             loop {
@@ -239,7 +241,7 @@ impl Hub {
                     Poll::Pending => break,
                 }
             }
-        }
+        });
         if drained {
             // SeqCst: the bump must be visible to a poll that registered its
             // waker before `wake_all` below took the list (it loads the
@@ -278,6 +280,13 @@ impl Orphan {
     /// Polls until reaped, or until it is registered and no wake is
     /// outstanding.
     fn run(self: &Arc<Self>) {
+        // This may run inside a task's poll (a `Child` dropped there). Its
+        // own waker retries at once, so a spent budget's `Pending` would
+        // spin here: nothing is counted.
+        crate::coop::without_budget(|| self.run_unbudgeted());
+    }
+
+    fn run_unbudgeted(self: &Arc<Self>) {
         let waker = Waker::from(self.clone());
         let mut cx = Context::from_waker(&waker);
         loop {

@@ -51,7 +51,7 @@ use std::time::{Duration, Instant};
 
 use super::{steal_retrying, take_slot, Remote, Shared};
 use crate::context;
-use crate::loom::io::IoParker;
+use crate::loom::io::{budget, IoParker};
 use crate::loom::queue::Worker;
 use crate::loom::Ordering;
 use crate::task::{Notified, RawTask};
@@ -267,8 +267,10 @@ impl WorkerCtx {
 
     fn run_task(&self, task: Notified) {
         self.remote().counters.poll();
+        // Each poll gets a fresh cooperative budget of ready I/O operations
+        // (corio_io::coop): a task whose I/O never blocks still yields.
         if !self.shared.config.debug {
-            if let Some(task) = task.run() {
+            if let Some(task) = budget(|| task.run()) {
                 self.push_local(task, true);
             }
             return;
@@ -281,7 +283,7 @@ impl WorkerCtx {
         // Relaxed: a hint for the monitor's stuck-worker report.
         self.remote().current.store(id.as_u64(), Ordering::Relaxed);
         let start = Instant::now();
-        let yielded = task.run();
+        let yielded = budget(|| task.run());
         let took = start.elapsed();
         if let Some(task) = yielded {
             self.push_local(task, true);

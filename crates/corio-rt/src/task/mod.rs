@@ -274,7 +274,8 @@ where
     let (notified, join, raw) = new_task(future, shared.clone(), name, location);
     if shared.registry.insert(raw) {
         if !shared.config.debug {
-            if let Some(task) = notified.run() {
+            // A poll of its own, with its own cooperative budget.
+            if let Some(task) = crate::loom::io::budget(|| notified.run()) {
                 // It yielded in its first poll: behind the others.
                 shared.schedule_task(task, true);
             }
@@ -283,7 +284,7 @@ where
         // Debug mode times the caller's first poll as a worker times its
         // polls. The handle keeps the header alive for the report.
         let start = std::time::Instant::now();
-        let yielded = notified.run();
+        let yielded = crate::loom::io::budget(|| notified.run());
         let took = start.elapsed();
         if let Some(task) = yielded {
             shared.schedule_task(task, true);

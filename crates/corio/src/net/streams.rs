@@ -342,13 +342,17 @@ impl Drop for StreamWriter {
         let mut pending = writer.buffer();
         let mut socket: &TcpStream = writer.get_ref().as_ref();
         // One attempt, never waiting: a would-block leaves the rest unsent.
+        // Not counted against the dropping task's budget, which would make
+        // the attempt a no-op once spent.
         let mut cx = Context::from_waker(Waker::noop());
-        while !pending.is_empty() {
-            match Pin::new(&mut socket).poll_write(&mut cx, pending) {
-                Poll::Ready(Ok(n)) if n > 0 => pending = &pending[n..],
-                _ => break,
+        corio_io::coop::without_budget(|| {
+            while !pending.is_empty() {
+                match Pin::new(&mut socket).poll_write(&mut cx, pending) {
+                    Poll::Ready(Ok(n)) if n > 0 => pending = &pending[n..],
+                    _ => break,
+                }
             }
-        }
+        });
     }
 }
 
