@@ -100,16 +100,10 @@ pub fn spend() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_util::CountWake;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
-    use std::task::{Wake, Waker};
-
-    struct CountWake(AtomicUsize);
-    impl Wake for CountWake {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
+    use std::task::Waker;
 
     #[test]
     fn a_spent_budget_yields_once_and_wakes_the_task() {

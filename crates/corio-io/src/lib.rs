@@ -65,6 +65,8 @@ pub mod process;
 pub mod signal;
 mod source;
 mod source_table;
+#[cfg(test)]
+mod test_util;
 pub mod time;
 #[doc(hidden)]
 pub mod turn;

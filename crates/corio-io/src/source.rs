@@ -298,16 +298,9 @@ impl Source {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_util::CountWake;
     use std::sync::atomic::AtomicUsize;
     use std::sync::Arc;
-    use std::task::Wake;
-
-    struct CountWake(AtomicUsize);
-    impl Wake for CountWake {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
 
     fn would_block<T>() -> io::Result<T> {
         Err(io::ErrorKind::WouldBlock.into())

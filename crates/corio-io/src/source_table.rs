@@ -101,15 +101,9 @@ impl SourceTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_util::CountWake;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::task::{Context, Poll, Wake};
-
-    struct CountWake(AtomicUsize);
-    impl Wake for CountWake {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
+    use std::task::{Context, Poll};
 
     /// A waiter parked on `source`'s read direction, and its wake count.
     fn park_reader(source: &Source) -> Arc<CountWake> {
