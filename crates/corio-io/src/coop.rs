@@ -47,6 +47,26 @@ pub fn budget<R>(f: impl FnOnce() -> R) -> R {
     with_left(BUDGET, f)
 }
 
+/// Gives this thread a fresh budget of [`BUDGET`] and restores nothing
+/// after: one store, for a runtime's worker thread before each poll of a
+/// task. A worker polls nothing but tasks, so whatever the last poll left
+/// there is never read outside one; a thread that also does other work
+/// (an eager spawn's caller) uses [`budget`] instead.
+///
+/// ```
+/// use corio_io::coop;
+/// std::thread::spawn(|| {
+///     coop::refill();
+///     assert_eq!(coop::remaining(), Some(coop::BUDGET));
+/// })
+/// .join()
+/// .unwrap();
+/// ```
+#[inline]
+pub fn refill() {
+    LEFT.with(|left| left.set(BUDGET));
+}
+
 /// Runs `f` with nothing counted, and puts the thread's budget back after.
 ///
 /// For bookkeeping that polls with a waker of its own rather than the
@@ -129,6 +149,20 @@ mod tests {
             assert_eq!(count.0.load(Ordering::SeqCst), 1);
         });
         assert_eq!(remaining(), None);
+    }
+
+    #[test]
+    fn refill_gives_a_fresh_budget() {
+        std::thread::spawn(|| {
+            assert_eq!(remaining(), None);
+            refill();
+            spend();
+            assert_eq!(remaining(), Some(BUDGET - 1));
+            refill();
+            assert_eq!(remaining(), Some(BUDGET));
+        })
+        .join()
+        .unwrap();
     }
 
     #[test]

@@ -55,7 +55,7 @@ mod imp {
 
     /// Waiting for I/O in an idle worker: the corio-io driver's turn.
     pub(crate) mod io {
-        pub(crate) use corio_io::coop::budget;
+        pub(crate) use corio_io::coop::{budget, refill};
         pub(crate) use corio_io::park::{offer_turn, unpark, IoParker, Turn};
 
         /// Turns the corio-io backup thread took (process-wide).
@@ -431,6 +431,9 @@ pub(crate) mod imp {
         pub fn budget<R>(f: impl FnOnce() -> R) -> R {
             f()
         }
+
+        /// As `budget`: nothing to refill.
+        pub fn refill() {}
 
         impl Turn<'_> {
             pub fn poll(&mut self, block: bool) {
